@@ -1,0 +1,1 @@
+"""First-party vaesa plugins, registered through the ``vaesa`` entry-point group."""

@@ -1,0 +1,189 @@
+"""A convolution or fully connected layer in Timeloop's cnn-layer notation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Layer", "LAYER_DIMS"]
+
+#: Loop dimensions of a layer, in the order Timeloop and CoSA use.
+LAYER_DIMS: tuple[str, ...] = ("R", "S", "P", "Q", "C", "K", "N")
+
+_FIELD_ALIASES = {
+    "stride": ("stride_w", "stride_h"),
+    "wstride": ("stride_w",),
+    "hstride": ("stride_h",),
+    "dilation": ("dilation_w", "dilation_h"),
+    "wdilation": ("dilation_w",),
+    "hdilation": ("dilation_h",),
+}
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One layer; a fully connected layer is ``R = S = P = Q = 1``.
+
+    Attributes:
+        R: Filter width (Timeloop's R, paired with P and the W stride).
+        S: Filter height (paired with Q and the H stride).
+        P: Output width.
+        Q: Output height.
+        C: Input channels.
+        K: Output channels.
+        N: Batch size.
+        stride_w: Stride along the P/R axis.
+        stride_h: Stride along the Q/S axis.
+        dilation_w: Dilation along the P/R axis.
+        dilation_h: Dilation along the Q/S axis.
+        name: Optional label; not part of equality, so two layers with the
+            same shape are the same layer.
+    """
+
+    R: int
+    S: int
+    P: int
+    Q: int
+    C: int
+    K: int
+    N: int = 1
+    stride_w: int = 1
+    stride_h: int = 1
+    dilation_w: int = 1
+    dilation_h: int = 1
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        for field_name in (*LAYER_DIMS, "stride_w", "stride_h", "dilation_w", "dilation_h"):
+            value = getattr(self, field_name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(
+                    f"Layer {field_name} must be a positive integer, but got {value!r}"
+                    f"{f' in layer {self.name!r}' if self.name else ''}."
+                )
+            object.__setattr__(self, field_name, int(value))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Layer):
+            return NotImplemented
+        return self.shape_key() == other.shape_key()
+
+    def __hash__(self) -> int:
+        return hash(self.shape_key())
+
+    @property
+    def dims(self) -> dict[str, int]:
+        """Return the seven loop bounds by name (R, S, P, Q, C, K, N)."""
+        return {dim: getattr(self, dim) for dim in LAYER_DIMS}
+
+    @property
+    def macs(self) -> int:
+        """Return the multiply-accumulate count R*S*P*Q*C*K*N."""
+        total = 1
+        for dim in LAYER_DIMS:
+            total *= getattr(self, dim)
+        return total
+
+    @property
+    def is_fc(self) -> bool:
+        return self.R == self.S == self.P == self.Q == 1
+
+    def shape_key(self) -> tuple[int, ...]:
+        """Return the 11 integers that identify the layer's shape."""
+        return (
+            self.R, self.S, self.P, self.Q, self.C, self.K, self.N,
+            self.stride_w, self.stride_h, self.dilation_w, self.dilation_h,
+        )
+
+    def key(self) -> str:
+        """Return the data set's name for the layer: ``R_S_P_Q_C_K_N_Ws_Hs_Wd_Hd``."""
+        return "_".join(str(value) for value in self.shape_key())
+
+    def label(self) -> str:
+        """Return the name if set, else the shape key."""
+        return self.name or self.key()
+
+    def input_width(self) -> int:
+        """Return the input width W = (P - 1) * stride_w + (R - 1) * dilation_w + 1."""
+        return (self.P - 1) * self.stride_w + (self.R - 1) * self.dilation_w + 1
+
+    def input_height(self) -> int:
+        """Return the input height H = (Q - 1) * stride_h + (S - 1) * dilation_h + 1."""
+        return (self.Q - 1) * self.stride_h + (self.S - 1) * self.dilation_h + 1
+
+    def features(self) -> np.ndarray:
+        """Return the 9 numbers R, S, P, Q, C, K, N, stride_w, stride_h (float64)."""
+        return np.array(self.shape_key()[:9], dtype=float)
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the layer as plain data, readable back by ``Layer.from_mapping``."""
+        data: dict[str, object] = {dim: getattr(self, dim) for dim in LAYER_DIMS}
+        data.update(
+            stride_w=self.stride_w, stride_h=self.stride_h,
+            dilation_w=self.dilation_w, dilation_h=self.dilation_h,
+        )
+        if self.name:
+            data["name"] = self.name
+        return data
+
+    @classmethod
+    def from_key(cls, key: str, *, name: str = "") -> Layer:
+        """Parse a data-set key ``R_S_P_Q_C_K_N_Ws_Hs[_Wd_Hd]``."""
+        parts = key.split("_")
+        if len(parts) not in (9, 11) or not all(part.isdigit() for part in parts):
+            raise ValueError(
+                f"Layer key {key!r} must be 9 or 11 integers joined by '_' "
+                "(R_S_P_Q_C_K_N_Wstride_Hstride[_Wdilation_Hdilation])."
+            )
+        numbers = [int(part) for part in parts] + [1, 1][: 11 - len(parts)]
+        return cls(*numbers, name=name)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, object], *, where: str = "layer") -> Layer:
+        """Build a layer from a mapping with keys R..N and optional strides.
+
+        Accepted spellings: ``stride`` (both axes), ``stride_w``/``Wstride``,
+        ``stride_h``/``Hstride``, and likewise ``dilation``. Missing R, S,
+        P, Q default to 1 (FC layers); C and K are required.
+
+        Raises:
+            ValueError: A key is unknown, required keys are missing or a
+                value is not a positive integer; ``where`` is named.
+        """
+        values: dict[str, object] = {}
+        name = ""
+        for raw_key, value in data.items():
+            key = str(raw_key)
+            if key == "name":
+                name = str(value)
+            elif key in LAYER_DIMS or key in ("stride_w", "stride_h", "dilation_w", "dilation_h"):
+                values[key] = value
+            elif key.lower() in _FIELD_ALIASES:
+                for target in _FIELD_ALIASES[key.lower()]:
+                    values[target] = value
+            elif key.lower() in ("count", "repeat", "repeats"):
+                continue
+            else:
+                raise ValueError(
+                    f"{where}: unknown layer field {key!r}; expected R, S, P, Q, C, K, N, stride, "
+                    "stride_w, stride_h, dilation, dilation_w, dilation_h, name, count."
+                )
+        for required in ("C", "K"):
+            if required not in values:
+                raise ValueError(f"{where}: missing layer field {required!r}.")
+        for dim in ("R", "S", "P", "Q", "N"):
+            values.setdefault(dim, 1)
+        converted: dict[str, int] = {}
+        for key, value in values.items():
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.") from None
+            if not number.is_integer() or number < 1:
+                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.")
+            converted[key] = int(number)
+        return cls(**converted, name=name)  # type: ignore[arg-type]
