@@ -85,9 +85,10 @@ class Parameter:
         as_int = int(value)
         index = int(np.searchsorted(self._values, as_int))
         if index >= self._values.size or self._values[index] != as_int:
+            nearest = int(self.snap(float(max(as_int, 1))))
             raise InvalidConfigError(
                 f"{self.name}={as_int} is not legal: {self.name} must be in "
-                f"{self.describe_range()}. Use DesignSpace.snap() to move it to the nearest legal value."
+                f"{self.describe_range()}; the nearest legal value is {nearest}."
             )
         return as_int
 

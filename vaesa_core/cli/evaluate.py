@@ -1,0 +1,128 @@
+"""``vaesa evaluate``: score one or many designs on a layer or a workload."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import click
+
+from vaesa_core.cli.components import build_evaluator
+from vaesa_core.cli.errors import user_errors
+from vaesa_core.cli.options import parse_key_values
+from vaesa_core.errors import InvalidConfigError
+from vaesa_core.evaluation import evaluate_network
+from vaesa_core.plugins import get_registry
+from vaesa_core.space import PARAMETER_NAMES, DesignSpace, HardwareConfig, simba_space
+from vaesa_core.workloads import Network, parse_layer_spec, resolve_workload
+
+RESULT_COLUMNS = ("cycles", "energy_pj", "edp", "valid", "reason")
+
+
+def read_configs_csv(path: Path, design_space: DesignSpace) -> list[HardwareConfig]:
+    """Read designs from a CSV with one column per design parameter.
+
+    Raises:
+        InvalidConfigError: A column is missing or a value is illegal; the
+            message names the file, the row and the field.
+    """
+    try:
+        handle = path.open(newline="")
+    except OSError as error:
+        raise InvalidConfigError(f"Cannot read designs file {str(path)!r}: {error.strerror}.") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [name for name in PARAMETER_NAMES if name not in (reader.fieldnames or [])]
+        if missing:
+            raise InvalidConfigError(
+                f"{path}: missing column(s) {', '.join(missing)}; the header must name every design "
+                f"parameter ({', '.join(PARAMETER_NAMES)})."
+            )
+        configs = []
+        for row_number, row in enumerate(reader, start=2):
+            values = {name: row[name] for name in PARAMETER_NAMES}
+            try:
+                configs.append(design_space.validate(values))
+            except InvalidConfigError as error:
+                raise InvalidConfigError(f"{path}, line {row_number}: {error}") from None
+    if not configs:
+        raise InvalidConfigError(f"{path} holds no designs.")
+    return configs
+
+
+def _format_metric(value: object) -> str:
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else f"{value:.6g}"
+    return str(value)
+
+
+@click.command("evaluate")
+@click.option("--config", "config_pairs", multiple=True, metavar="KEY=VALUE[,KEY=VALUE]", help="One design as parameter=value pairs (all six parameters).")
+@click.option("--configs", "configs_file", type=click.Path(path_type=Path, dir_okay=False), help="CSV of designs, one column per design parameter.")
+@click.option("--layer", "layer_spec", metavar="R=..,S=..,P=..,Q=..,C=..,K=..,N=..,stride=..", help="A single layer.")
+@click.option("--workload", help="Built-in workload name or a .yaml/.json network file (network totals per design).")
+@click.option("--evaluator", "evaluator_name", default="analytical", show_default=True, help="Evaluator plugin name.")
+@click.option("--mapper", default=None, help="Mapper for the analytical evaluator (default: its fast mapper).")
+@click.option("--aggregation", type=click.Choice(["weighted", "unique"]), default="weighted", show_default=True, help="Network sums: weighted by repeat counts or unique layers once.")
+@click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a CSV: input columns plus cycles, energy_pj, edp, valid, reason.")
+def evaluate_command(
+    config_pairs: tuple[str, ...],
+    configs_file: Path | None,
+    layer_spec: str | None,
+    workload: str | None,
+    evaluator_name: str,
+    mapper: str | None,
+    aggregation: str,
+    evaluator_options: tuple[str, ...],
+    out_file: Path | None,
+) -> None:
+    """Evaluate designs on a layer or a workload and print or save the costs."""
+    if bool(config_pairs) == bool(configs_file):
+        raise click.UsageError("Give exactly one of --config KEY=VALUE,... or --configs FILE.csv.")
+    if bool(layer_spec) == bool(workload):
+        raise click.UsageError("Give exactly one of --layer R=..,S=..,... or --workload NAME|FILE.")
+
+    with user_errors():
+        design_space = simba_space()
+        if configs_file is not None:
+            configs = read_configs_csv(configs_file, design_space)
+        else:
+            configs = [design_space.validate(parse_key_values(config_pairs, "--config"))]
+        if layer_spec is not None:
+            layer = parse_layer_spec(layer_spec)
+            network = Network("layer", (layer,), (1,))
+        else:
+            network = resolve_workload(workload)  # type: ignore[arg-type]
+        registry = get_registry()
+        evaluator = build_evaluator(
+            registry, evaluator_name, design_space=design_space, mapper=mapper,
+            options=parse_key_values(evaluator_options, "--evaluator-option"),
+        )
+        try:
+            costs = evaluate_network(evaluator, configs, network, aggregation=aggregation)
+        finally:
+            evaluator.close()
+
+    rows = []
+    for config, cost in zip(configs, costs):
+        metrics = cost.metrics()
+        row = {**config.as_dict(), **{column: metrics[column] for column in RESULT_COLUMNS}}
+        row["cycles"] = cost.cycles
+        row["energy_pj"] = cost.energy_pj
+        row["edp"] = cost.edp
+        rows.append(row)
+
+    if out_file is not None:
+        with out_file.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=[*PARAMETER_NAMES, *RESULT_COLUMNS])
+            writer.writeheader()
+            writer.writerows(rows)
+        click.echo(f"Wrote {len(rows)} row(s) to {out_file}")
+    if out_file is None or len(rows) <= 20:
+        estimate = " (estimates)" if evaluator.estimate else ""
+        click.echo(f"{network.name}: {len(network.layers)} layer(s), evaluator {evaluator.name}{estimate}")
+        click.echo(",".join([*PARAMETER_NAMES, *RESULT_COLUMNS]))
+        for row in rows:
+            click.echo(",".join(_format_metric(row[column]) for column in (*PARAMETER_NAMES, *RESULT_COLUMNS)))
