@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["Status", "LayerCost", "NetworkCost"]
 
@@ -35,6 +35,9 @@ class LayerCost:
         reason: Why the evaluation is not valid (empty when ``OK``).
         estimate: True when the numbers come from a learned predictor rather
             than a cost model or simulator.
+        mapping: The ``vaesa_core.mapping.Mapping`` that produced the numbers,
+            when the evaluator chose one (for Timeloop export); not part of
+            equality.
     """
 
     cycles: float
@@ -42,6 +45,7 @@ class LayerCost:
     status: Status = Status.OK
     reason: str = ""
     estimate: bool = False
+    mapping: object = field(default=None, compare=False)
 
     @property
     def valid(self) -> bool:
