@@ -27,7 +27,7 @@ class Objective(str, enum.Enum):
     LATENCY = "latency"
     ENERGY = "energy"
 
-    def value(self, cost: NetworkCost) -> float:
+    def measure(self, cost: NetworkCost) -> float:
         """Return the raw objective value of ``cost`` (``inf`` when invalid)."""
         if not cost.valid:
             return math.inf
@@ -43,7 +43,7 @@ class Objective(str, enum.Enum):
         For EDP this is ln(cycles) + ln(energy_pj), so a sum of log latency and
         log energy is the same number.
         """
-        value = self.value(cost)
+        value = self.measure(cost)
         if not math.isfinite(value) or value <= 0:
             return math.nan
         return math.log(value)

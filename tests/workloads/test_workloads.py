@@ -1,0 +1,111 @@
+"""Tests of layers, built-in networks and workload files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from vaesa_core.errors import UnknownNameError, WorkloadFormatError
+from vaesa_core.workloads import (
+    BUILTIN_WORKLOADS,
+    Aggregation,
+    Layer,
+    parse_layer_spec,
+    resolve_workload,
+    training_layers,
+)
+
+EXPECTED = {"alexnet": (8, 8), "resnet50": (24, 54), "resnext50": (25, 54), "deepbench": (9, 9), "unseen": (12, 12)}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_builtin_layer_counts(name):
+    network = BUILTIN_WORKLOADS[name]
+    assert (len(network.layers), network.total_layers) == EXPECTED[name]
+
+
+def test_training_layers_are_the_57_data_set_layers(vaesa_data_dir):
+    keys = {path.name[len("dataset_") : -len(".csv.gz")] for path in (vaesa_data_dir / "layers-grid").glob("*.csv.gz")}
+    assert {layer.key() for layer in training_layers()} == keys
+    assert len(training_layers()) == 57
+
+
+def test_resnet50_repeat_counts():
+    assert BUILTIN_WORKLOADS["resnet50"].counts == (1, 1, 3, 4, 2, 1, 1, 4, 1, 3, 3, 1, 1, 6, 1, 5, 5, 1, 1, 3, 1, 2, 2, 1)
+
+
+def test_layer_key_round_trip_and_macs():
+    layer = Layer.from_key("11_11_55_55_3_64_1_4_4_1_1")
+    assert layer.key() == "11_11_55_55_3_64_1_4_4_1_1"
+    assert layer.macs == 11 * 11 * 55 * 55 * 3 * 64
+    assert layer.input_width() == 54 * 4 + 11
+
+
+def test_layer_rejects_nonpositive_dims():
+    with pytest.raises(ValueError, match="Layer C must be a positive integer"):
+        Layer(1, 1, 1, 1, 0, 10)
+
+
+def test_aggregation_weights():
+    network = BUILTIN_WORKLOADS["resnet50"]
+    assert sum(network.weights(Aggregation.WEIGHTED)) == 54
+    assert sum(network.weights("unique")) == 24
+
+
+def test_parse_layer_spec():
+    layer = parse_layer_spec("R=3,S=3,P=56,Q=56,C=64,K=64,N=1,stride=2")
+    assert (layer.R, layer.P, layer.stride_w, layer.stride_h) == (3, 56, 2, 2)
+    with pytest.raises(ValueError, match="not a KEY=VALUE"):
+        parse_layer_spec("R=3,S")
+    with pytest.raises(ValueError, match="unknown layer field 'X'"):
+        parse_layer_spec("X=3,C=1,K=1")
+
+
+def test_yaml_file_loads_with_counts_and_fc_defaults(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text(
+        "name: tiny\nlayers:\n"
+        "  - {R: 3, S: 3, P: 14, Q: 14, C: 32, K: 32, count: 2}\n"
+        "  - {C: 512, K: 10}\n"
+    )
+    network = resolve_workload(str(path))
+    assert network.name == "tiny"
+    assert network.counts == (2, 1)
+    assert network.layers[1].is_fc
+
+
+def test_json_list_file_merges_repeated_shapes(tmp_path):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps([{"C": 8, "K": 8}, {"C": 8, "K": 8}, {"C": 8, "K": 16}]))
+    network = resolve_workload(str(path))
+    assert network.counts == (2, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("layers: []", "non-empty list"),
+        ("layers:\n  - {R: 3, C: 4}", r"layers\[0\]: missing layer field 'K'"),
+        ("layers:\n  - {C: 4, K: -1}", r"layers\[0\]: field 'K' must be a positive integer"),
+        ("layers:\n  - {C: 4, K: 4, count: 0}", r"layers\[0\]: field 'count'"),
+        ("layers: [ {C: 4", "not valid YAML"),
+        ("just a string", "list of layers"),
+    ],
+)
+def test_malformed_file_names_file_and_field(tmp_path, text, pattern):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(WorkloadFormatError, match=pattern) as info:
+        resolve_workload(str(path))
+    assert "bad.yaml" in str(info.value)
+
+
+def test_unknown_workload_lists_builtin_names():
+    with pytest.raises(UnknownNameError, match="alexnet, deepbench, resnet50, resnext50, unseen"):
+        resolve_workload("vgg99")
+
+
+def test_missing_file_is_reported(tmp_path):
+    with pytest.raises(WorkloadFormatError, match="not found"):
+        resolve_workload(str(tmp_path / "absent.yaml"))
