@@ -1,0 +1,75 @@
+"""End-to-end tests of ``vaesa run``: reproducible traces and resume after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from vaesa_core.runner import TIMING_FIELDS, read_trace
+
+COMMAND = [
+    sys.executable, "-m", "vaesa_core.cli", "run",
+    "--space", "original", "--optimizer", "random", "--workload", "resnet50",
+    "--budget", "20", "--seed", "1", "--evaluator", "analytical", "--quiet",
+]
+
+
+def _strip(records):
+    return [{key: value for key, value in record.items() if key not in TIMING_FIELDS} for record in records]
+
+
+def _run(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*COMMAND, "--out", str(out), *extra], capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "r1"
+    completed = _run(out)
+    assert completed.returncode == 0, completed.stderr
+    return out
+
+
+def test_run_writes_trace_and_summary(reference_run):
+    records = read_trace(reference_run / "trace.jsonl")
+    summary = json.loads((reference_run / "summary.json").read_text())
+    assert sum(1 for record in records if record["evaluation"]) == 20
+    assert summary["evaluations"] == 20
+    assert {"cycles", "energy_pj", "edp"} <= set(summary["best_metrics"])
+
+
+def test_same_seed_gives_identical_trace(reference_run, tmp_path):
+    completed = _run(tmp_path / "again")
+    assert completed.returncode == 0, completed.stderr
+    assert _strip(read_trace(tmp_path / "again" / "trace.jsonl")) == _strip(read_trace(reference_run / "trace.jsonl"))
+
+
+def test_kill_and_resume_loses_and_repeats_nothing(reference_run, tmp_path):
+    out = tmp_path / "killed"
+    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    trace = out / "trace.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if trace.exists() and trace.read_text().count("\n") >= 5:
+            os.kill(process.pid, signal.SIGKILL)
+            break
+        time.sleep(0.005)
+    process.wait(timeout=60)
+    if process.returncode == 0:
+        pytest.skip("the run finished before it could be killed; nothing to resume")
+    killed_lines = len(read_trace(trace))
+    assert 5 <= killed_lines < 20
+
+    completed = _run(out, "--resume")
+    assert completed.returncode == 0, completed.stderr
+    resumed = read_trace(trace)
+    assert _strip(resumed) == _strip(read_trace(reference_run / "trace.jsonl"))
+    steps = [record["step"] for record in resumed]
+    assert steps == sorted(set(steps))
