@@ -1,0 +1,28 @@
+"""Timeloop-exact analytical cost model (vectorised over mappings and designs)."""
+
+from vaesa_core.costmodel.counts import MappingCounts, compute_counts
+from vaesa_core.costmodel.model import (
+    ArchBatch,
+    BatchCost,
+    CostDetail,
+    Violation,
+    combine,
+    evaluate_mappings,
+    stack_architectures,
+)
+from vaesa_core.costmodel.scalar import DatatypeAccess, MappingCost, score_mapping
+
+__all__ = [
+    "ArchBatch",
+    "BatchCost",
+    "CostDetail",
+    "DatatypeAccess",
+    "MappingCost",
+    "MappingCounts",
+    "Violation",
+    "combine",
+    "compute_counts",
+    "evaluate_mappings",
+    "score_mapping",
+    "stack_architectures",
+]
