@@ -1,0 +1,1 @@
+"""Shared machinery of the benchmark suites: cached runs, metrics, records and plots."""
