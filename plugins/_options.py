@@ -86,8 +86,7 @@ class OptionReader:
         raw = self._raw(key)
         if raw is None:
             return default
-        lower_text = "greater than" if exclusive_minimum else "at least"
-        allowed = _range_text("a finite number", minimum, maximum, lower_text=lower_text)
+        allowed = _range_text("a finite number", minimum, maximum, exclusive_minimum=exclusive_minimum)
         try:
             value = float(raw)  # type: ignore[arg-type]
         except (TypeError, ValueError):
@@ -150,11 +149,11 @@ class OptionReader:
         )
 
 
-def _range_text(kind: str, minimum: float | None, maximum: float | None, *, lower_text: str = "at least") -> str:
+def _range_text(kind: str, minimum: float | None, maximum: float | None, *, exclusive_minimum: bool = False) -> str:
     if minimum is not None and maximum is not None:
-        return f"{kind} in [{minimum}, {maximum}]"
+        return f"{kind} in {'(' if exclusive_minimum else '['}{minimum}, {maximum}]"
     if minimum is not None:
-        return f"{kind} {lower_text} {minimum}"
+        return f"{kind} {'greater than' if exclusive_minimum else 'at least'} {minimum}"
     if maximum is not None:
         return f"{kind} at most {maximum}"
     return kind
