@@ -11,6 +11,7 @@ a prefix of its trace.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -22,7 +23,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunSpec", "RunOutcome", "best_so_far", "execute_run", "run_all_specs", "component_available"]
+__all__ = [
+    "RunOutcome",
+    "RunSpec",
+    "best_so_far",
+    "component_available",
+    "execute_run",
+    "map_with_pool",
+    "run_all_specs",
+]
 
 _logger = logging.getLogger(__name__)
 
@@ -221,6 +230,55 @@ def execute_run(spec: RunSpec, runs_root: Path) -> RunOutcome:
         return RunOutcome(spec, elapsed_s=time.perf_counter() - started, error=f"{type(error).__name__}: {error}")
 
 
+def map_with_pool(
+    function: Callable[[Any], Any],
+    items: list[Any],
+    *,
+    workers: int = 2,
+    progress: bool = True,
+    description: str = "runs",
+    on_result: Callable[[Any], None] | None = None,
+) -> list[Any]:
+    """Apply a picklable ``function`` to independent ``items`` on at most two worker processes.
+
+    Args:
+        function: Module-level function of one item.
+        items: Work items.
+        workers: Worker processes; capped at 2 (and at the item count), and 1
+            runs in this process.
+        progress: Show a tqdm progress bar on stderr.
+        description: Label of the progress bar.
+        on_result: Called in this process with each result as it arrives
+            (for example to save partial results).
+
+    Returns:
+        Results in the order of ``items``.
+    """
+    from tqdm import tqdm
+
+    workers = max(1, min(2, int(workers), len(items)))
+    results: dict[int, Any] = {}
+    bar = tqdm(total=len(items), desc=description, unit="run", disable=not progress)
+    try:
+        if workers == 1:
+            for index, item in enumerate(items):
+                results[index] = function(item)
+                bar.update(1)
+                if on_result is not None:
+                    on_result(results[index])
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                futures = {pool.submit(function, item): index for index, item in enumerate(items)}
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    bar.update(1)
+                    if on_result is not None:
+                        on_result(results[futures[future]])
+    finally:
+        bar.close()
+    return [results[index] for index in sorted(results)]
+
+
 def run_all_specs(
     specs: list[RunSpec],
     runs_root: Path,
@@ -230,45 +288,15 @@ def run_all_specs(
     description: str = "runs",
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Execute independent runs on a process pool of at most two workers, with a progress bar.
-
-    Args:
-        specs: Runs to execute.
-        runs_root: Root folder of the run directories.
-        workers: Worker processes; capped at 2 (and at the run count), and 1
-            runs in this process.
-        progress: Show a tqdm progress bar on stderr.
-        description: Label of the progress bar.
-        on_outcome: Called in this process with each outcome as it arrives
-            (for example to save partial results).
-
-    Returns:
-        Outcomes in the order of ``specs``.
-    """
-    from tqdm import tqdm
-
-    workers = max(1, min(2, int(workers), len(specs)))
-    outcomes: dict[int, RunOutcome] = {}
-    bar = tqdm(total=len(specs), desc=description, unit="run", disable=not progress)
-    try:
-        if workers == 1:
-            for index, spec in enumerate(specs):
-                outcomes[index] = execute_run(spec, runs_root)
-                bar.update(1)
-                if on_outcome is not None:
-                    on_outcome(outcomes[index])
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = {pool.submit(execute_run, spec, runs_root): index for index, spec in enumerate(specs)}
-                for future in as_completed(futures):
-                    outcome = future.result()
-                    outcomes[futures[future]] = outcome
-                    bar.update(1)
-                    if on_outcome is not None:
-                        on_outcome(outcome)
-    finally:
-        bar.close()
-    return [outcomes[index] for index in sorted(outcomes)]
+    """Execute independent search runs with ``map_with_pool``; outcomes come back in the order of ``specs``."""
+    return map_with_pool(
+        functools.partial(execute_run, runs_root=runs_root),
+        specs,
+        workers=workers,
+        progress=progress,
+        description=description,
+        on_result=on_outcome,
+    )
 
 
 def component_available(kind: str, name: str) -> bool:
