@@ -56,6 +56,9 @@ RELEVANCE = np.array(
 _G_NONE, _G_W_POS, _G_W_NEG, _G_H_POS, _G_H_NEG = range(5)
 _N_STATES = 5
 
+_MOVES_NC = np.zeros(7, dtype=bool)
+_MOVES_NC[[_N, _C]] = True
+
 
 @dataclass(frozen=True)
 class MappingCounts:
@@ -138,8 +141,7 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
     suffix_products = np.ones_like(slot_bounds)
     suffix_products[:, :-1] = reversed_cumprod[:, 1:]
 
-    groups = _distinct_child_tiles(layer, spatial, extents_below)  # (M, L, 3)
-    fill_multipliers = _fill_group_multipliers(layer, spatial, extents_below)  # (M, L)
+    groups, fill_multipliers = _distinct_child_tiles(layer, spatial, extents_below)  # (M, L, 3), (M, L)
 
     reads = np.zeros((n_maps, n_levels, 3), dtype=np.int64)
     fills = np.zeros_like(reads)
@@ -198,60 +200,105 @@ def _output_partition(layer: Layer, spatial: np.ndarray, parent: int) -> np.ndar
     return total // relevant.prod(axis=(1, 2))
 
 
-def _distinct_child_tiles(layer: Layer, spatial: np.ndarray, extents_below: np.ndarray) -> np.ndarray:
-    """Return ``G[:, l, d]``: distinct child tiles among level ``l``'s spatial instances.
+def _distinct_child_tiles(
+    layer: Layer, spatial: np.ndarray, extents_below: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return distinct child tiles per level and the input fill multipliers.
 
-    Regularly it is the product of the datatype's relevant spatial factors;
-    irrelevant ones multicast (weights, inputs) or reduce (outputs). Inputs
-    with P and R (or Q and S) spatial at one level can share positions, so
-    the distinct offsets are counted, as Timeloop 11920be does with exact set
-    equality (``ComputeAccurateMulticastedAccesses``).
+    ``groups[:, l, d]`` counts the distinct child tiles among level ``l``'s
+    spatial instances. Regularly it is the product of the datatype's
+    relevant spatial factors; irrelevant ones multicast (weights, inputs) or
+    reduce (outputs). Inputs with P and R (or Q and S) spatial at one level
+    can share positions, so the distinct offsets are counted, as Timeloop
+    11920be does with exact set equality
+    (``ComputeAccurateMulticastedAccesses``).
+
+    ``multipliers[:, l]`` is the number of distinct multicast-group sizes of
+    level ``l``'s fan-out for inputs; Timeloop 11920be multiplies the fills
+    of the level below by it (one set of fills per group size). It is 1
+    unless the input tiles coincide irregularly.
     """
-    relevant = np.where(RELEVANCE[None, None, :, :], spatial[:, :, None, :], 1)
-    groups = relevant.prod(axis=3)
-    irregular_rows, irregular_levels = np.nonzero(_irregular_mask(spatial))
-    for row, level in zip(irregular_rows, irregular_levels):
-        s = spatial[row, level]
-        below = extents_below[row, level]
-        widths = _axis_offsets(s[_P], below[_P] * layer.stride_w, s[_R], below[_R] * layer.dilation_w)
-        heights = _axis_offsets(s[_Q], below[_Q] * layer.stride_h, s[_S], below[_S] * layer.dilation_h)
-        groups[row, level, INPUTS] = s[_N] * s[_C] * np.unique(widths).size * np.unique(heights).size
-    return groups
-
-
-def _fill_group_multipliers(layer: Layer, spatial: np.ndarray, extents_below: np.ndarray) -> np.ndarray:
-    """Return, per level, the number of distinct input multicast-group sizes of its spatial fan-out.
-
-    Timeloop 11920be multiplies a child's input fills by this number (one set
-    of fills per distinct group size); it is 1 unless the level's spatial
-    loops make input tiles coincide irregularly.
-    """
+    s_all = spatial
+    groups = np.stack(
+        [
+            s_all[..., _R] * s_all[..., _S] * s_all[..., _C] * s_all[..., _K],
+            s_all[..., _R] * s_all[..., _S] * s_all[..., _P] * s_all[..., _Q] * s_all[..., _C] * s_all[..., _N],
+            s_all[..., _P] * s_all[..., _Q] * s_all[..., _K] * s_all[..., _N],
+        ],
+        axis=-1,
+    )
     multipliers = np.ones(spatial.shape[:2], dtype=np.int64)
-    irregular_rows, irregular_levels = np.nonzero(_irregular_mask(spatial))
-    for row, level in zip(irregular_rows, irregular_levels):
-        s = spatial[row, level]
-        below = extents_below[row, level]
-        widths = _axis_offsets(s[_P], below[_P] * layer.stride_w, s[_R], below[_R] * layer.dilation_w)
-        heights = _axis_offsets(s[_Q], below[_Q] * layer.stride_h, s[_S], below[_S] * layer.dilation_h)
-        _, width_counts = np.unique(widths, return_counts=True)
-        _, height_counts = np.unique(heights, return_counts=True)
-        sizes = np.unique(np.outer(width_counts, height_counts))
-        multipliers[row, level] = sizes.size
-    return multipliers
+    irregular = _irregular_mask(spatial)
+    if not irregular.any():
+        return groups, multipliers
+
+    rows, levels = np.nonzero(irregular)
+    s = spatial[rows, levels]  # (n, 7)
+    below = extents_below[rows, levels]
+    width_count, width_runs = _offset_statistics(
+        s[:, _P], below[:, _P] * layer.stride_w, s[:, _R], below[:, _R] * layer.dilation_w
+    )
+    height_count, height_runs = _offset_statistics(
+        s[:, _Q], below[:, _Q] * layer.stride_h, s[:, _S], below[:, _S] * layer.dilation_h
+    )
+    groups[rows, levels, INPUTS] = s[:, _N] * s[:, _C] * width_count * height_count
+    # Group size of a tile = (instances sharing its W offset) x (sharing its H offset).
+    products = (width_runs[:, :, None] * height_runs[:, None, :]).reshape(len(rows), -1)
+    multipliers[rows, levels] = _count_distinct_positive(products)
+    return groups, multipliers
 
 
 def _irregular_mask(spatial: np.ndarray) -> np.ndarray:
     return ((spatial[..., _P] > 1) & (spatial[..., _R] > 1)) | ((spatial[..., _Q] > 1) & (spatial[..., _S] > 1))
 
 
-def _axis_offsets(count_a: int, step_a: int, count_b: int, step_b: int) -> np.ndarray:
-    a = np.arange(count_a, dtype=np.int64)[:, None] * step_a
-    b = np.arange(count_b, dtype=np.int64)[None, :] * step_b
-    return (a + b).ravel()
+def _offset_statistics(
+    count_a: np.ndarray, step_a: np.ndarray, count_b: np.ndarray, step_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return distinct values of ``i * step_a + k * step_b`` and their multiplicities.
+
+    For each row, ``i < count_a`` and ``k < count_b``. Returns the number of
+    distinct offsets ``(n,)`` and, per row, the multiplicity of each distinct
+    offset padded with zeros ``(n, max(count_a * count_b))``.
+    """
+    n = count_a.shape[0]
+    width = int((count_a * count_b).max())
+    index = np.arange(width)[None, :]
+    i = index % count_a[:, None]
+    k = index // count_a[:, None]
+    in_range = index < (count_a * count_b)[:, None]
+    sentinel = np.iinfo(np.int64).max
+    values = np.where(in_range, i * step_a[:, None] + k * step_b[:, None], sentinel)
+    values.sort(axis=1)
+    starts = np.ones((n, width), dtype=bool)
+    starts[:, 1:] = values[:, 1:] != values[:, :-1]
+    starts &= values != sentinel
+    distinct = starts.sum(axis=1)
+    # Multiplicity of each run: distance from its start to the next start.
+    positions = np.where(starts, index, width)
+    next_start = np.minimum.accumulate(np.where(starts, index, width)[:, ::-1], axis=1)[:, ::-1]
+    following = np.full((n, width), width)
+    following[:, :-1] = next_start[:, 1:]
+    end = np.minimum(following, (count_a * count_b)[:, None])
+    runs = np.where(starts, end - positions, 0)
+    return distinct, runs
+
+
+def _count_distinct_positive(values: np.ndarray) -> np.ndarray:
+    """Return the number of distinct positive values in each row."""
+    ordered = np.sort(values, axis=1)
+    changes = np.ones(ordered.shape, dtype=bool)
+    changes[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    return (changes & (ordered > 0)).sum(axis=1)
 
 
 class _SlotWalk:
-    """Child loads over the flattened temporal loop slots of a batch."""
+    """Child loads over the flattened temporal loop slots of a batch.
+
+    Slots run innermost first (level-major, then rank); a slot holds one
+    temporal loop with its dimension, bound and step (the product of all
+    loops of its dimension inside it).
+    """
 
     def __init__(
         self,
@@ -266,16 +313,32 @@ class _SlotWalk:
         self.layer = layer
         self.bounds = slot_bounds
         self.dims = slot_dims
-        self.steps = slot_steps
         self.levels = slot_levels
         self.suffix_products = suffix_products
         self.extents = extents
+        # Offset of one iteration along the input's W and H axes; N and C
+        # moves are multiples of the tile extent, so any of them is disjoint.
+        scale_w = np.zeros(7, dtype=np.int64)
+        scale_w[[_P, _R]] = layer.stride_w, layer.dilation_w
+        scale_h = np.zeros(7, dtype=np.int64)
+        scale_h[[_Q, _S]] = layer.stride_h, layer.dilation_h
+        self.step_w = slot_steps * scale_w[slot_dims]
+        self.step_h = slot_steps * scale_h[slot_dims]
+        self.moves_nc = _MOVES_NC[slot_dims]
+
+    def window(self, child: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the input box extents along W and H at level ``child``, shape ``(M,)`` each."""
+        layer = self.layer
+        e = self.extents[:, child, :]
+        width = (e[:, _P] - 1) * layer.stride_w + (e[:, _R] - 1) * layer.dilation_w + 1
+        height = (e[:, _Q] - 1) * layer.stride_h + (e[:, _S] - 1) * layer.dilation_h + 1
+        return width, height
 
     def loads(self, datatype: int, child: int, tile: np.ndarray, *, exact: bool) -> np.ndarray:
         """Return ``L(child)`` for one datatype, shape ``(M,)``."""
-        above = self.levels > child
         if datatype == INPUTS and exact:
             return _input_walk_loads(self, child, tile)
+        above = self.levels > child
         real = above[None, :] & (self.bounds > 1)
         relevant = real & RELEVANCE[datatype][self.dims]
         has_relevant = relevant.any(axis=1)
@@ -284,43 +347,17 @@ class _SlotWalk:
         outer = self.suffix_products[rows, first]
         bound = self.bounds[rows, first]
         if datatype != INPUTS:
-            per_tile = outer * bound
-            return np.where(has_relevant, tile * per_tile, tile)
-        new_part = _sliding_new_part(self, child, tile, first)
-        total = outer * (tile + (bound - 1) * new_part)
-        return np.where(has_relevant, total, tile)
-
-
-def _axis_geometry(walk: _SlotWalk, child: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the input box extents along W and H at level ``child``, shape ``(M,)`` each."""
-    layer = walk.layer
-    e = walk.extents[:, child, :]
-    width = (e[:, _P] - 1) * layer.stride_w + (e[:, _R] - 1) * layer.dilation_w + 1
-    height = (e[:, _Q] - 1) * layer.stride_h + (e[:, _S] - 1) * layer.dilation_h + 1
-    return width, height
-
-
-def _slot_axis_steps(walk: _SlotWalk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return each slot's offset per iteration along W, H and the N/C axes, shape ``(M, slots)``."""
-    layer = walk.layer
-    d = walk.dims
-    step_w = np.where(d == _P, walk.steps * layer.stride_w, np.where(d == _R, walk.steps * layer.dilation_w, 0))
-    step_h = np.where(d == _Q, walk.steps * layer.stride_h, np.where(d == _S, walk.steps * layer.dilation_h, 0))
-    # N and C offsets are multiples of the tile extent, so any move is disjoint.
-    moves_nc = (d == _N) | (d == _C)
-    return step_w, step_h, moves_nc
-
-
-def _sliding_new_part(walk: _SlotWalk, child: int, tile: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """Return the words a step of loop ``first`` brings in: the whole tile, or the new strip of a window."""
-    rows = np.arange(tile.shape[0])
-    width, height = _axis_geometry(walk, child)
-    step_w, step_h, _ = _slot_axis_steps(walk)
-    sw = step_w[rows, first]
-    sh = step_h[rows, first]
-    strip_w = np.where(sw > 0, tile // width * np.minimum(width, sw), tile)
-    strip_h = np.where(sh > 0, tile // height * np.minimum(height, sh), tile)
-    return np.where(sw > 0, strip_w, np.where(sh > 0, strip_h, tile))
+            return np.where(has_relevant, tile * outer * bound, tile)
+        # Closed form: a sliding loop brings in only the new strip of the window.
+        width, height = self.window(child)
+        sw = self.step_w[rows, first]
+        sh = self.step_h[rows, first]
+        new_part = np.where(
+            sw > 0,
+            tile // width * np.minimum(width, sw),
+            np.where(sh > 0, tile // height * np.minimum(height, sh), tile),
+        )
+        return np.where(has_relevant, outer * (tile + (bound - 1) * new_part), tile)
 
 
 def _input_walk_loads(walk: _SlotWalk, child: int, tile: np.ndarray) -> np.ndarray:
@@ -336,58 +373,67 @@ def _input_walk_loads(walk: _SlotWalk, child: int, tile: np.ndarray) -> np.ndarr
     after a reset); otherwise the whole tile, which resets the direction.
 
     The counter is folded loop by loop: for the sub-walk over the inner
-    ``i`` loops and each entry direction ``g``, ``charged[g]`` is its weighted
+    loops and each entry direction ``g``, ``charged[g]`` is its weighted
     delta total and ``leaving[g]`` the direction it ends with. Adding loop
     ``i`` repeats the sub-walk after one carry transition into bit ``i``,
     whose box move is ``step_i - sum(step_k, k < i)``.
     """
     n_maps = tile.shape[0]
-    width, height = _axis_geometry(walk, child)
-    step_w, step_h, moves_nc = _slot_axis_steps(walk)
+    width, height = walk.window(child)
     above = walk.levels > child
     real = above[None, :] & (walk.bounds > 1)
+    slots = np.nonzero(real.any(axis=0))[0]
+    if slots.size == 0:
+        return tile.copy()
+
+    # Box move of the carry transition into each slot's bit, for all slots at
+    # once: this loop's step minus the steps of the inner loops it resets.
+    real_slots = real[:, slots]
+    step_w = np.where(real_slots, walk.step_w[:, slots], 0)
+    step_h = np.where(real_slots, walk.step_h[:, slots], 0)
+    nc = real_slots & walk.moves_nc[:, slots]
+    move_w = step_w - (np.cumsum(step_w, axis=1) - step_w)
+    move_h = step_h - (np.cumsum(step_h, axis=1) - step_h)
+    move_nc = np.cumsum(nc, axis=1) > 0
+    moved_w = move_w != 0
+    moved_h = move_h != 0
+    identical = ~moved_w & ~moved_h & ~move_nc
+    slides = (
+        (moved_w ^ moved_h) & ~move_nc
+        & (np.abs(move_w) < width[:, None]) & (np.abs(move_h) < height[:, None])
+    )
+    direction = np.where(
+        moved_w,
+        np.where(move_w > 0, _G_W_POS, _G_W_NEG),
+        np.where(move_h > 0, _G_H_POS, _G_H_NEG),
+    )
+    strip = np.where(moved_w, (tile // width)[:, None] * np.abs(move_w), (tile // height)[:, None] * np.abs(move_h))
+    # Charge of a transition that is not accepted as a slide.
+    other_charge = np.where(identical, 0, tile[:, None])
+    weights = walk.bounds[:, slots] - 1
 
     charged = np.zeros((n_maps, _N_STATES), dtype=np.int64)
     leaving = np.tile(np.arange(_N_STATES, dtype=np.int64), (n_maps, 1))
-    rows = np.arange(n_maps)[:, None]
-    inner_w = np.zeros(n_maps, dtype=np.int64)
-    inner_h = np.zeros(n_maps, dtype=np.int64)
-    inner_nc = np.zeros(n_maps, dtype=bool)
-    strip_w = tile // width
-    strip_h = tile // height
-
-    for slot in np.nonzero(real.any(axis=0))[0]:
-        active = real[:, slot]
-        move_w = step_w[:, slot] - inner_w
-        move_h = step_h[:, slot] - inner_h
-        move_nc = moves_nc[:, slot] | inner_nc
-
-        identical = (move_w == 0) & (move_h == 0) & ~move_nc
-        axes_moved = (move_w != 0).astype(np.int64) + (move_h != 0) + move_nc
-        disjoint = (np.abs(move_w) >= width) | (np.abs(move_h) >= height)
-        slides = (axes_moved == 1) & ~move_nc & ~disjoint
-        along_w = slides & (move_w != 0)
-        direction = np.where(
-            along_w,
-            np.where(move_w > 0, _G_W_POS, _G_W_NEG),
-            np.where(move_h > 0, _G_H_POS, _G_H_NEG),
+    for column in range(slots.size):
+        # Only rows with a non-unit loop in this slot change.
+        idx = np.flatnonzero(real_slots[:, column])
+        sub_charged = charged[idx]
+        sub_leaving = leaving[idx]
+        local = np.arange(idx.size)
+        slide_direction = direction[idx, column]
+        # Carry transition from the state each sub-walk ends in: it lands in
+        # `slide_direction` when accepted as a slide, in no direction otherwise.
+        accepted = slides[idx, column][:, None] & (
+            (sub_leaving == _G_NONE) | (sub_leaving == slide_direction[:, None])
         )
-        strip = np.where(along_w, strip_w * np.abs(move_w), strip_h * np.abs(move_h))
-
-        # Transition into bit `slot`, from each state the sub-walk ends in.
-        entry = leaving  # (M, 5) state before the carry transition
-        accepted = slides[:, None] & ((entry == _G_NONE) | (entry == direction[:, None]))
-        delta = np.where(
-            identical[:, None], 0, np.where(accepted, strip[:, None], tile[:, None])
+        tail_charge = np.where(
+            accepted,
+            (strip[idx, column] + sub_charged[local, slide_direction])[:, None],
+            (other_charge[idx, column] + sub_charged[:, _G_NONE])[:, None],
         )
-        after = np.where(accepted, direction[:, None], _G_NONE)
-        weight = (walk.bounds[:, slot] - 1)[:, None]
-        new_charged = charged + weight * (delta + charged[rows, after])
-        new_leaving = leaving[rows, after]
-
-        charged = np.where(active[:, None], new_charged, charged)
-        leaving = np.where(active[:, None], new_leaving, leaving)
-        inner_w = inner_w + np.where(active, step_w[:, slot], 0)
-        inner_h = inner_h + np.where(active, step_h[:, slot], 0)
-        inner_nc = inner_nc | (active & moves_nc[:, slot])
+        tail_leaving = np.where(
+            accepted, sub_leaving[local, slide_direction][:, None], sub_leaving[:, _G_NONE][:, None]
+        )
+        charged[idx] = sub_charged + weights[idx, column][:, None] * tail_charge
+        leaving[idx] = tail_leaving
     return tile + charged[:, _G_NONE]
