@@ -42,7 +42,7 @@ if __package__ in (None, ""):
 import numpy as np
 
 from benchmarks.common.cli import add_common_arguments, check_evaluator, configure_logging, resolve_paths
-from benchmarks.common.environment import describe_environment
+from benchmarks.common.environment import describe_environment, repo_relative
 from benchmarks.common.metrics import spread
 from benchmarks.common.plots import plot_grouped_bars
 from benchmarks.common.records import markdown_table, write_json
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
             path, f"GD in the {space} space vs random (same designs evaluated)", groups, series, errors,
             ylabel="EDP improvement over random (x)", baseline=1.0,
         )
-        record["plots"][space] = str(path)
+        record["plots"][space] = repo_relative(path)
     write_json(json_path, record)
     json_path.with_suffix(".md").write_text(markdown(record))
     sys.stdout.write(markdown(record))

@@ -33,7 +33,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common.cli import add_common_arguments, check_evaluator, configure_logging, resolve_paths
-from benchmarks.common.environment import describe_environment
+from benchmarks.common.environment import describe_environment, repo_relative
 from benchmarks.common.metrics import compare_to_random, spread
 from benchmarks.common.plots import plot_best_so_far
 from benchmarks.common.records import markdown_table, write_json
@@ -125,7 +125,8 @@ def summarise(
         runtime["optimizer_s"] += outcome.optimizer_s
 
     networks: dict[str, Any] = {}
-    for network, methods in by_network.items():
+    for network in [name for name in NETWORKS if name in by_network] + sorted(set(by_network) - set(NETWORKS)):
+        methods = {method: by_network[network][method] for method in METHODS if method in by_network[network]}
         random_curves = methods.get("random", {})
         entry: dict[str, Any] = {"methods": {}}
         for method, curves in methods.items():
@@ -226,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         path = plots_dir / f"search_{network}.png"
         curves = {method: list(data["curves"].values()) for method, data in entry["methods"].items()}
         plot_best_so_far(path, f"{network}: best EDP so far (median, min-max over seeds)", curves)
-        record["plots"][network] = str(path)
+        record["plots"][network] = repo_relative(path)
     write_json(json_path, record)
     json_path.with_suffix(".md").write_text(markdown(record))
     sys.stdout.write(markdown(record))

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "describe_environment", "machine_info"]
+__all__ = ["REPO_ROOT", "describe_environment", "machine_info", "repo_relative"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +72,12 @@ def describe_environment(argv: list[str] | None = None) -> dict[str, Any]:
         "git_commit": _git_commit(),
         "machine": machine_info(),
     }
+
+
+def repo_relative(path: Path) -> str:
+    """Return ``path`` relative to the repository root when it lies inside it, else as given."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
