@@ -7,9 +7,12 @@ import logging
 import click
 
 from vaesa_core import __version__
+from vaesa_core.cli.dataset import dataset_command
 from vaesa_core.cli.evaluate import evaluate_command
+from vaesa_core.cli.latent_map import latent_map_command
 from vaesa_core.cli.plugins_command import plugins_command
 from vaesa_core.cli.run import run_command
+from vaesa_core.cli.train import train_command
 from vaesa_core.cli.workloads_command import workloads_command
 
 
@@ -26,6 +29,9 @@ cli.add_command(run_command)
 cli.add_command(evaluate_command)
 cli.add_command(workloads_command)
 cli.add_command(plugins_command)
+cli.add_command(dataset_command)
+cli.add_command(train_command)
+cli.add_command(latent_map_command)
 
 
 def main() -> None:

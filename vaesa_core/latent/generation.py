@@ -89,16 +89,17 @@ def sample_unique_designs(design_space: DesignSpace, n: int, rng: np.random.Gene
 
 def _worker_evaluate(
     evaluator_name: str,
+    mapper: str | None,
     evaluator_options: dict[str, str],
     design_space: DesignSpace,
     designs: np.ndarray,
     layer: Layer,
 ) -> list[tuple[float, float, bool, str]]:
-    key = (evaluator_name, json.dumps(evaluator_options, sort_keys=True))
+    key = (evaluator_name, json.dumps([mapper, evaluator_options], sort_keys=True))
     evaluator = _WORKER_EVALUATORS.get(key)
     if evaluator is None:
         evaluator = get_registry().create(
-            "evaluator", evaluator_name, design_space=design_space, mapper=None, **evaluator_options
+            "evaluator", evaluator_name, design_space=design_space, mapper=mapper, **evaluator_options
         )
         _WORKER_EVALUATORS[key] = evaluator
     pairs = [(HardwareConfig(*(int(v) for v in row)), layer) for row in designs]
@@ -110,6 +111,7 @@ def _manifest(
     design_space: DesignSpace,
     layers: Sequence[Layer],
     evaluator: str,
+    mapper: str | None,
     evaluator_options: Mapping[str, str],
     samples: int,
     seed: int,
@@ -120,6 +122,7 @@ def _manifest(
         "design_space": design_space.to_dict(),
         "layers": [layer.key() for layer in layers],
         "evaluator": evaluator,
+        "mapper": mapper,
         "evaluator_options": dict(sorted(evaluator_options.items())),
         "samples": samples,
         "seed": seed,
@@ -192,6 +195,7 @@ def generate_dataset(
     seed: int,
     workers: int = 1,
     executor: str = "process",
+    mapper: str | None = None,
     evaluator_options: Mapping[str, str] | None = None,
     chunk_designs: int = 64,
     resume: bool = False,
@@ -209,6 +213,7 @@ def generate_dataset(
         seed: Seed of the design draw.
         workers: Worker processes (or threads) of the executor.
         executor: Registered executor name (``process``, ``thread``, ``serial``).
+        mapper: Mapper name passed to the evaluator factory (None for its default).
         evaluator_options: String options passed to the evaluator factory.
         chunk_designs: Designs per chunk, the unit that is saved and resumed.
         resume: Continue an unfinished generation of ``out``.
@@ -235,9 +240,11 @@ def generate_dataset(
     options = {str(key): str(value) for key, value in (evaluator_options or {}).items()}
     registry = get_registry()
     registry.get("evaluator", evaluator)
+    if mapper is not None:
+        registry.get("mapper", mapper)
 
     designs = sample_unique_designs(design_space, samples, np.random.default_rng(seed))
-    manifest = _manifest(design_space, layers, evaluator, options, samples, seed, chunk_designs)
+    manifest = _manifest(design_space, layers, evaluator, mapper, options, samples, seed, chunk_designs)
     chunk_starts = list(range(0, samples, chunk_designs))
     if resume and out.exists() and not parts_directory(out).exists():
         _logger.info("%s is already complete; nothing to resume", out)
@@ -264,7 +271,7 @@ def generate_dataset(
         for index in pending:
             chunk = designs[chunk_starts[index] : chunk_starts[index] + chunk_designs]
             futures = [
-                pool.submit(_worker_evaluate, evaluator, options, design_space, chunk, layer) for layer in layers
+                pool.submit(_worker_evaluate, evaluator, mapper, options, design_space, chunk, layer) for layer in layers
             ]
             in_flight.append((index, chunk, futures))
             while len(in_flight) >= max_in_flight:
