@@ -1,9 +1,9 @@
 """Suite 2: gradient descent on the 12 unseen layers, in the latent and the original space.
 
-For each unseen test layer (``builtin_workload("unseen")``; each layer is
-its own one-layer workload), each seed and each space, ``--starts`` start
-points are drawn with the space's own ``sample`` and descended with Adam on
-the space's differentiable surrogate (``SearchSpace.differentiable_objective``,
+Each unseen test layer of ``builtin_workload("unseen")`` is its own
+one-layer workload. For each layer, seed and space, ``--starts`` start
+points are drawn with the space's own ``sample``. Adam descends them on the
+space's differentiable surrogate (``SearchSpace.differentiable_objective``,
 the model the ``gd`` optimizer descends). After 0, 100 and 200 steps the
 points are decoded and evaluated with the real evaluator. Random search
 evaluates the same number of designs (``--starts``), drawn uniformly over

@@ -55,7 +55,7 @@ def profile_once(command: list[str], out_dir: Path) -> dict[str, Any]:
     """Run the main job once into ``out_dir`` and split its wall time using its trace.
 
     Raises:
-        RuntimeError: The command failed; the message holds its stderr tail.
+        RuntimeError: The command failed; the message contains the end of its stderr.
     """
     launched = time.time()
     started = time.perf_counter()

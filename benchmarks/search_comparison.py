@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     last_write = [0.0]
 
     def save(outcome: RunOutcome) -> None:
-        # Partial results every few seconds, so an interrupted suite leaves a record.
+        # Partial results are written at most every 30 s, so an interrupted suite leaves a record.
         finished.append(outcome)
         if time.monotonic() - last_write[0] > 30:
             write_json(json_path, summarise(finished, args, skipped, len(specs)))
