@@ -2,10 +2,10 @@
 
 An ``Architecture`` lists its storage levels innermost first, as Timeloop's
 v0.2 ``arch: {arithmetic, storage}`` layout does, plus the MAC array. Each
-level states how many entries one instance holds, how many instances exist,
-the word width, the block size (words per vector access), the cluster size
-(instances that share one SRAM row) and which datatypes it keeps; a datatype
-that a level does not keep bypasses it.
+level states its entries per instance, its instance count, the word width,
+the block size (words per vector access) and the cluster size (instances
+that share one SRAM row). It also lists the datatypes it keeps, and the
+other datatypes bypass it.
 
 Energy per access follows the built-in "pat" model of Timeloop 11920be
 (``pat-public/src/pat/pat.cpp``, used by ``src/model/buffer.cpp``):

@@ -10,6 +10,7 @@ from vaesa_core.costmodel.model import (
     evaluate_mappings,
     stack_architectures,
 )
+from vaesa_core.costmodel.sampling import prime_factors, random_mappings
 from vaesa_core.costmodel.scalar import DatatypeAccess, MappingCost, score_mapping
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "combine",
     "compute_counts",
     "evaluate_mappings",
+    "prime_factors",
+    "random_mappings",
     "score_mapping",
     "stack_architectures",
 ]

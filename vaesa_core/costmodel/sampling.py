@@ -33,10 +33,11 @@ def random_mappings(
     *,
     architecture: Architecture,
     spatial_probability: float = 0.3,
+    level_probabilities: np.ndarray | list[float] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw mappings whose factors multiply back to ``layer``.
 
-    Each prime factor of each dimension goes to a uniformly drawn level;
+    Each prime factor of each dimension goes to a randomly drawn level;
     with probability ``spatial_probability`` it is spatial instead of temporal
     if that level has a fan-out above 1. Temporal orders are uniform random
     permutations. The mappings may still exceed fan-outs or capacities; the
@@ -49,18 +50,31 @@ def random_mappings(
         architecture: Supplies the level count and the fan-outs.
         spatial_probability: Chance that a factor at a level with a fan-out
             is spatial.
+        level_probabilities: Chance of each level, innermost first;
+            uniform when None. Favouring outer levels yields more mappings
+            that fit the buffers.
 
     Returns:
         ``factors`` int64 ``(count, L, 2, 7)`` and ``orders`` int64
         ``(count, L, 7)``.
     """
     n_levels = len(architecture.levels)
+    if level_probabilities is None:
+        probabilities = np.full(n_levels, 1.0 / n_levels)
+    else:
+        probabilities = np.asarray(level_probabilities, dtype=float)
+        if probabilities.shape != (n_levels,) or (probabilities < 0).any() or probabilities.sum() <= 0:
+            raise ValueError(
+                f"level_probabilities must hold {n_levels} non-negative weights, one per level, "
+                f"but got {level_probabilities!r}."
+            )
+        probabilities = probabilities / probabilities.sum()
     can_spread = np.array([fanout > 1 for fanout in architecture.fanouts()])
     factors = np.ones((count, n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
     rows = np.arange(count)
     for dim_index, dim in enumerate(LAYER_DIMS):
         for prime in prime_factors(layer.dims[dim]):
-            levels = rng.integers(0, n_levels, size=count)
+            levels = rng.choice(n_levels, size=count, p=probabilities)
             spatial = can_spread[levels] & (rng.random(count) < spatial_probability)
             kinds = np.where(spatial, SPATIAL, TEMPORAL)
             factors[rows, levels, kinds, dim_index] *= prime
