@@ -87,7 +87,15 @@ class MappingCounts:
     macs: int
 
 
-def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps: np.ndarray, *, exact: bool = True) -> MappingCounts:
+def compute_counts(
+    layer: Layer,
+    factors: np.ndarray,
+    orders: np.ndarray,
+    keeps: np.ndarray,
+    *,
+    exact: bool = True,
+    max_fanouts: np.ndarray | None = None,
+) -> MappingCounts:
     """Count per-instance reads, fills and updates of each level and datatype.
 
     Args:
@@ -101,6 +109,11 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
             sliding-window closed form, which can overestimate input
             loads when irrelevant or out-of-order loops separate the first
             sliding loop from the tile.
+        max_fanouts: int ``(L,)``, the largest fan-out of each level over
+            the designs to be scored. Rows whose spatial factors exceed it
+            are invalid on every design, so their irregular multicast
+            counts are skipped (left at the regular product); None counts
+            every row.
 
     Returns:
         The counts; rows whose factors do not multiply back to the layer
@@ -113,7 +126,6 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
 
     spatial = factors[:, :, SPATIAL, :]
     temporal = factors[:, :, TEMPORAL, :]
-    factor_ok = (factors.prod(axis=(1, 2)) == dims).all(axis=1)
     spatial_products = spatial.prod(axis=2)
     # replication[l] = product of spatial products at levels > l.
     suffix = np.cumprod(spatial_products[:, ::-1], axis=1)[:, ::-1]
@@ -125,6 +137,7 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
     extents = np.cumprod(spatial * temporal, axis=1)
     extents_below = np.ones_like(extents)
     extents_below[:, 1:] = extents[:, :-1]
+    factor_ok = (extents[:, -1, :] == dims).all(axis=1)
     tiles = _tile_sizes(layer, extents)  # (M, L, 3)
 
     # Temporal loop slots, innermost first: level-major, then rank.
@@ -141,7 +154,11 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
     suffix_products = np.ones_like(slot_bounds)
     suffix_products[:, :-1] = reversed_cumprod[:, 1:]
 
-    groups, fill_multipliers = _distinct_child_tiles(layer, spatial, extents_below)  # (M, L, 3), (M, L)
+    countable = None if max_fanouts is None else spatial_products <= np.asarray(max_fanouts)[None, :]
+    groups, fill_multipliers = _distinct_child_tiles(layer, spatial, extents_below, countable)  # (M, L, 3), (M, L)
+    # Products of distinct child tiles over levels <= l; a range is a quotient.
+    groups_through = np.cumprod(groups, axis=1)
+    output_total = layer.N * layer.K * layer.P * layer.Q
 
     reads = np.zeros((n_maps, n_levels, 3), dtype=np.int64)
     fills = np.zeros_like(reads)
@@ -161,9 +178,13 @@ def compute_counts(layer: Layer, factors: np.ndarray, orders: np.ndarray, keeps:
                 if datatype == INPUTS and child + 1 < n_levels:
                     fill_count = loads * fill_multipliers[:, child + 1]
                 fills[:, child, datatype] = fill_count
-            accesses = loads * groups[:, child + 1 : parent + 1, datatype].prod(axis=1)
+            spread = groups_through[:, parent, datatype]
+            if child >= 0:
+                spread = spread // groups_through[:, child, datatype]
+            accesses = loads * spread
             if datatype == OUTPUTS:
-                partition = _output_partition(layer, spatial, parent)
+                # Outputs held per parent instance: |O| over the output-relevant fan-out above it.
+                partition = output_total // (groups_through[:, -1, datatype] // groups_through[:, parent, datatype])
                 updates[:, parent, datatype] = accesses
                 reads[:, parent, datatype] = accesses - partition
             else:
@@ -193,15 +214,8 @@ def _tile_sizes(layer: Layer, extents: np.ndarray) -> np.ndarray:
     return np.stack([weights, inputs, outputs], axis=-1)
 
 
-def _output_partition(layer: Layer, spatial: np.ndarray, parent: int) -> np.ndarray:
-    """Return outputs held per instance of ``parent``: |O| over the relevant spatial fan-out above it."""
-    total = layer.N * layer.K * layer.P * layer.Q
-    relevant = np.where(RELEVANCE[OUTPUTS][None, None, :], spatial[:, parent + 1 :, :], 1)
-    return total // relevant.prod(axis=(1, 2))
-
-
 def _distinct_child_tiles(
-    layer: Layer, spatial: np.ndarray, extents_below: np.ndarray
+    layer: Layer, spatial: np.ndarray, extents_below: np.ndarray, countable: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return distinct child tiles per level and the input fill multipliers.
 
@@ -229,6 +243,8 @@ def _distinct_child_tiles(
     )
     multipliers = np.ones(spatial.shape[:2], dtype=np.int64)
     irregular = _irregular_mask(spatial)
+    if countable is not None:
+        irregular &= countable
     if not irregular.any():
         return groups, multipliers
 
@@ -388,52 +404,50 @@ def _input_walk_loads(walk: _SlotWalk, child: int, tile: np.ndarray) -> np.ndarr
 
     # Box move of the carry transition into each slot's bit, for all slots at
     # once: this loop's step minus the steps of the inner loops it resets.
-    real_slots = real[:, slots]
-    step_w = np.where(real_slots, walk.step_w[:, slots], 0)
-    step_h = np.where(real_slots, walk.step_h[:, slots], 0)
-    nc = real_slots & walk.moves_nc[:, slots]
-    move_w = step_w - (np.cumsum(step_w, axis=1) - step_w)
-    move_h = step_h - (np.cumsum(step_h, axis=1) - step_h)
-    move_nc = np.cumsum(nc, axis=1) > 0
+    # Arrays are (slots, M) so that each slot's row is contiguous.
+    real_slots = real[:, slots].T
+    step_w = np.where(real_slots, walk.step_w[:, slots].T, 0)
+    step_h = np.where(real_slots, walk.step_h[:, slots].T, 0)
+    nc = real_slots & walk.moves_nc[:, slots].T
+    move_w = step_w - (np.cumsum(step_w, axis=0) - step_w)
+    move_h = step_h - (np.cumsum(step_h, axis=0) - step_h)
+    move_nc = np.cumsum(nc, axis=0) > 0
     moved_w = move_w != 0
     moved_h = move_h != 0
     identical = ~moved_w & ~moved_h & ~move_nc
-    slides = (
-        (moved_w ^ moved_h) & ~move_nc
-        & (np.abs(move_w) < width[:, None]) & (np.abs(move_h) < height[:, None])
-    )
+    slides = (moved_w ^ moved_h) & ~move_nc & (np.abs(move_w) < width) & (np.abs(move_h) < height)
     direction = np.where(
         moved_w,
         np.where(move_w > 0, _G_W_POS, _G_W_NEG),
         np.where(move_h > 0, _G_H_POS, _G_H_NEG),
     )
-    strip = np.where(moved_w, (tile // width)[:, None] * np.abs(move_w), (tile // height)[:, None] * np.abs(move_h))
+    strip = np.where(moved_w, (tile // width) * np.abs(move_w), (tile // height) * np.abs(move_h))
     # Charge of a transition that is not accepted as a slide.
-    other_charge = np.where(identical, 0, tile[:, None])
-    weights = walk.bounds[:, slots] - 1
+    other_charge = np.where(identical, 0, tile)
+    weights = walk.bounds[:, slots].T - 1
 
     charged = np.zeros((n_maps, _N_STATES), dtype=np.int64)
     leaving = np.tile(np.arange(_N_STATES, dtype=np.int64), (n_maps, 1))
     for column in range(slots.size):
         # Only rows with a non-unit loop in this slot change.
-        idx = np.flatnonzero(real_slots[:, column])
+        idx = np.flatnonzero(real_slots[column])
         sub_charged = charged[idx]
         sub_leaving = leaving[idx]
         local = np.arange(idx.size)
-        slide_direction = direction[idx, column]
+        slide_direction = direction[column, idx]
         # Carry transition from the state each sub-walk ends in: it lands in
         # `slide_direction` when accepted as a slide, in no direction otherwise.
-        accepted = slides[idx, column][:, None] & (
+        accepted = slides[column, idx][:, None] & (
             (sub_leaving == _G_NONE) | (sub_leaving == slide_direction[:, None])
         )
         tail_charge = np.where(
             accepted,
-            (strip[idx, column] + sub_charged[local, slide_direction])[:, None],
-            (other_charge[idx, column] + sub_charged[:, _G_NONE])[:, None],
+            (strip[column, idx] + sub_charged[local, slide_direction])[:, None],
+            (other_charge[column, idx] + sub_charged[:, _G_NONE])[:, None],
         )
         tail_leaving = np.where(
             accepted, sub_leaving[local, slide_direction][:, None], sub_leaving[:, _G_NONE][:, None]
         )
-        charged[idx] = sub_charged + weights[idx, column][:, None] * tail_charge
+        charged[idx] = sub_charged + weights[column, idx][:, None] * tail_charge
         leaving[idx] = tail_leaving
     return tile + charged[:, _G_NONE]

@@ -295,6 +295,7 @@ def evaluate_mappings(
         orders.reshape(-1, n_levels, 7),
         batch.keeps,
         exact=exact,
+        max_fanouts=batch.fanouts.reshape(-1, n_levels).max(axis=0),
     )
     return combine(counts, batch, mapping_shape, detail=detail)
 
