@@ -203,7 +203,12 @@ def build_space(space_name: str) -> SearchSpace:
     registry = get_registry()
     if space_name not in registry.registrations("search_space"):
         pytest.skip(f"search space {space_name!r} is not registered in this environment")
-    return registry.create("search_space", space_name, design_space)
+    try:
+        return registry.create("search_space", space_name, design_space)
+    except FileNotFoundError as error:
+        # A registered latent space without its model checkpoint (a source
+        # checkout before the model is trained) cannot be searched.
+        pytest.skip(f"search space {space_name!r} cannot be built here: {error}")
 
 
 def spy_registry(optimizer_name: str, spies: list[SpyOptimizer]) -> PluginRegistry:
