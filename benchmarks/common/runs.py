@@ -35,6 +35,9 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
+#: Search spaces and evaluators built in this process, by (kind, name).
+_COMPONENTS: dict[tuple[str, str], Any] = {}
+
 
 @dataclass(frozen=True)
 class RunSpec:
@@ -202,25 +205,30 @@ def execute_run(spec: RunSpec, runs_root: Path) -> RunOutcome:
         torch.set_num_threads(1)
         registry = get_registry()
         design_space = simba_space()
-        space = build_space(registry, spec.space, design_space=design_space, options={})
-        evaluator = build_evaluator(registry, spec.evaluator, design_space=design_space, mapper=None, options={})
-        try:
-            result = run_search(
-                space=space,
-                optimizer=spec.optimizer,
-                evaluator=evaluator,
-                workload=resolve_workload(spec.network),
-                budget=spec.budget,
-                seed=spec.seed,
-                out_dir=run_dir,
-                resume=(run_dir / "settings.json").exists(),
-                aggregation=spec.aggregation,
-                optimizer_options=dict(spec.options),
-                registry=registry,
-                extra_settings={"command": "benchmarks", "method": spec.method},
+        # Spaces and evaluators are reused by later runs in this worker, so a
+        # model is loaded and per-layer mapper caches are built only once.
+        space_key = ("space", spec.space)
+        if space_key not in _COMPONENTS:
+            _COMPONENTS[space_key] = build_space(registry, spec.space, design_space=design_space, options={})
+        evaluator_key = ("evaluator", spec.evaluator)
+        if evaluator_key not in _COMPONENTS:
+            _COMPONENTS[evaluator_key] = build_evaluator(
+                registry, spec.evaluator, design_space=design_space, mapper=None, options={}
             )
-        finally:
-            evaluator.close()
+        result = run_search(
+            space=_COMPONENTS[space_key],
+            optimizer=spec.optimizer,
+            evaluator=_COMPONENTS[evaluator_key],
+            workload=resolve_workload(spec.network),
+            budget=spec.budget,
+            seed=spec.seed,
+            out_dir=run_dir,
+            resume=(run_dir / "settings.json").exists(),
+            aggregation=spec.aggregation,
+            optimizer_options=dict(spec.options),
+            registry=registry,
+            extra_settings={"command": "benchmarks", "method": spec.method},
+        )
         curve, evaluation_s, optimizer_s = best_so_far(result.records, spec.budget)
         return RunOutcome(
             spec, curve, len(curve), result.complete, False, time.perf_counter() - started, evaluation_s, optimizer_s
