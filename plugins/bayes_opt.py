@@ -55,7 +55,7 @@ class BayesianOptimization(Optimizer):
     A batch ask of ``n > 1`` points uses skopt's constant-liar strategy,
     which refits the GP once per point of the batch.
 
-    Robustness: points are clipped into the bounds before skopt sees them,
+    Robustness: points are clipped into the bounds before they reach skopt,
     duplicate or near-duplicate points are accepted (the GP has a white-noise
     kernel), a repeated suggestion is replaced by skopt with a random point,
     and a non-finite loss, which the runner never sends, is replaced by the
@@ -109,8 +109,8 @@ class BayesianOptimization(Optimizer):
         dimensions = [Real(float(low), float(high)) for low, high in zip(self._lower, self._upper)]
 
         # The kernel of skopt's own "GP" estimator, built here so the number
-        # of hyperparameter restarts can be set; skopt normalises the inputs
-        # to [0, 1] for any GaussianProcessRegressor, so the length-scale
+        # of hyperparameter restarts can be set. skopt normalises the inputs
+        # of any GaussianProcessRegressor to [0, 1], so the length-scale
         # bounds apply in unit coordinates.
         kernel = ConstantKernel(1.0, (0.01, 1000.0)) * Matern(
             length_scale=np.ones(dimension), length_scale_bounds=[(0.01, 100.0)] * dimension, nu=2.5
@@ -166,7 +166,7 @@ class BayesianOptimization(Optimizer):
         if model is not None and model is not previous_model:
             self._fitted_kernel = _kernel_with_noise(model)
             self._fits_since_hyperparameters = 0 if fit_hyperparameters else self._fits_since_hyperparameters + 1
-        _logger.debug("bo: told %d losses, %d in total", len(values), self._told)
+        _logger.debug("bo: recorded %d losses, %d in total", len(values), self._told)
 
     def describe(self) -> dict[str, object]:
         return {

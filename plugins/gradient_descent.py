@@ -54,9 +54,9 @@ class GradientDescent(Optimizer):
 
     A snapshot that decodes to a design already handed out in this run is
     skipped, so converged trajectories do not spend asks on cached repeats.
-    When the queue runs dry, a new round starts; from the second round on,
-    one trajectory starts at the best point evaluated so far (by the real
-    losses from ``tell``) when ``restart_from_best`` is on. If
+    When the queue runs dry, a new round starts. From the second round on,
+    and when ``restart_from_best`` is on, one trajectory starts at the point
+    with the lowest real loss received through ``tell`` so far. If
     ``_MAX_EMPTY_ROUNDS`` rounds in a row yield no new design, ``ask`` returns
     no points and the run ends.
 
@@ -136,10 +136,10 @@ class GradientDescent(Optimizer):
                 "gd: %d rounds in a row found no design that was not handed out before; stopping", empty_rounds
             )
 
-        taken = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
-        if not taken:
+        snapshots = [self._queue.popleft() for _ in range(min(n, len(self._queue)))]
+        if not snapshots:
             return np.empty((0, self.space.dimension))
-        return np.stack(taken)
+        return np.stack(snapshots)
 
     def tell(self, points: np.ndarray, losses: Sequence[float]) -> None:
         points = np.asarray(points, dtype=float).reshape(len(losses), -1)

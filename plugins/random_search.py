@@ -1,8 +1,8 @@
 """The ``random`` optimizer: independent draws from the search space's own prior.
 
 On the original space ``OriginalSpace.sample`` draws uniformly over the legal
-lattice, which is the random-search baseline of the VAESA paper (ISPASS 2022):
-every legal design is equally likely, so small parameter values are not
+lattice, which is the random-search baseline of the VAESA paper (ISPASS 2022).
+Every legal design is equally likely, so small parameter values are not
 over-represented as they would be under a uniform draw on the log scale.
 On the latent space the prior is the latent space's own ``sample``.
 """
@@ -48,7 +48,7 @@ class RandomSearch(Optimizer):
         return self.space.clip(points.reshape(n, self.space.dimension))
 
     def tell(self, points: np.ndarray, losses: Sequence[float]) -> None:
-        _logger.debug("random: told %d losses (ignored)", len(losses))
+        _logger.debug("random: ignoring %d losses", len(losses))
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "seed": self.context.seed}

@@ -71,7 +71,7 @@ class PartlyInfeasibleEvaluator(Evaluator):
 
 
 class AllInfeasibleEvaluator(Evaluator):
-    """Reject every design, so the optimizer only ever sees the initial penalty."""
+    """Reject every design, so every loss the optimizer receives is the initial penalty."""
 
     name = "all_infeasible"
 
@@ -302,7 +302,8 @@ def test_suggestions_legal_after_decoding(optimizer_name, space):
     for record in result.records:
         point = np.asarray(record["point"])
         assert point.shape == (space.dimension,)
-        assert np.all(point >= lower - 1e-9) and np.all(point <= upper + 1e-9), f"point {point} outside bounds"
+        assert np.all(point >= lower - 1e-9), f"point {point} below the lower bounds {lower}"
+        assert np.all(point <= upper + 1e-9), f"point {point} above the upper bounds {upper}"
         config = HardwareConfig.from_mapping(record["config"])
         assert design_space.contains(config), f"illegal design {config}"
         assert space.to_config(point) == config
