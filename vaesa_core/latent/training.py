@@ -66,13 +66,13 @@ class TrainingConfig:
     """
 
     latent_dim: int = 4
-    vae_hidden: tuple[int, ...] = (256, 256, 256)
-    predictor_hidden: tuple[int, ...] = (256, 256, 256)
+    vae_hidden: tuple[int, ...] = (128, 128, 128)
+    predictor_hidden: tuple[int, ...] = (128, 128, 128)
     beta: float = 1e-3
     reconstruction_weight: float = 1.0
     predictor_weight: float = 1.0
     epochs: int = 300
-    batch_designs: int = 32
+    batch_designs: int = 64
     learning_rate: float = 2e-3
     validation_fraction: float = 0.1
     patience: int = 20
