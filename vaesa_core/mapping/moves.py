@@ -1,0 +1,136 @@
+"""Random mappings and one-step neighbourhoods for the fast mapper.
+
+A mapping is changed one step at a time: one prime factor of one loop moves
+to another (level, spatial or temporal) slot, or one temporal loop moves to
+the innermost or outermost position of its level. Spatial slots exist only
+at levels with a fan-out above 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaesa_core.mapping.cosa_mip import prime_factors
+from vaesa_core.mapping.mapping import SPATIAL, TEMPORAL
+from vaesa_core.workloads.layer import LAYER_DIMS, Layer
+
+__all__ = ["all_at_dram", "random_mappings", "neighbours"]
+
+
+def all_at_dram(n_levels: int, layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Return the mapping with every loop temporal at the outermost level.
+
+    Every tile below it has size 1, so it is legal on every design whose
+    buffers hold one entry per kept data type.
+    """
+    factors = np.ones((1, n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
+    factors[0, -1, TEMPORAL] = [layer.dims[dim] for dim in LAYER_DIMS]
+    orders = np.tile(np.arange(len(LAYER_DIMS), dtype=np.int64), (1, n_levels, 1))
+    return factors, orders
+
+
+def random_mappings(
+    layer: Layer,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    n_levels: int,
+    spatial_levels: tuple[int, ...],
+    level_weights: np.ndarray,
+    spatial_probability: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw mappings whose factors multiply back to ``layer``.
+
+    Each prime factor goes to a level drawn with ``level_weights``; at a
+    level in ``spatial_levels`` it is spatial with ``spatial_probability``.
+    Loop orders are uniform. Fan-out and capacity are not checked here.
+
+    Returns:
+        ``factors`` int64 ``(count, L, 2, 7)`` and ``orders`` int64 ``(count, L, 7)``.
+    """
+    probabilities = np.asarray(level_weights, dtype=float) / np.sum(level_weights)
+    can_spread = np.zeros(n_levels, dtype=bool)
+    can_spread[list(spatial_levels)] = True
+    factors = np.ones((count, n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
+    rows = np.arange(count)
+    for dim_index, dim in enumerate(LAYER_DIMS):
+        for prime in prime_factors(layer.dims[dim]):
+            if prime == 1:
+                continue
+            levels = rng.choice(n_levels, size=count, p=probabilities)
+            spatial = can_spread[levels] & (rng.random(count) < spatial_probability)
+            kinds = np.where(spatial, SPATIAL, TEMPORAL)
+            factors[rows, levels, kinds, dim_index] *= prime
+    orders = np.argsort(rng.random((count, n_levels, len(LAYER_DIMS))), axis=2).astype(np.int64)
+    return factors, orders
+
+
+def _rank(keys: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(keys, axis=-1, kind="stable"), axis=-1, kind="stable").astype(np.int64)
+
+
+def neighbours(
+    factors: np.ndarray,
+    orders: np.ndarray,
+    *,
+    spatial_levels: tuple[int, ...],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return every one-step neighbour of each base mapping.
+
+    Args:
+        factors: int64 ``(B, L, 2, 7)`` base mappings.
+        orders: int64 ``(B, L, 7)`` their temporal ranks.
+        spatial_levels: Levels that may hold spatial loops.
+
+    Returns:
+        Neighbour ``factors`` ``(K, L, 2, 7)`` and ``orders`` ``(K, L, 7)``;
+        duplicates are possible.
+    """
+    n_levels = factors.shape[1]
+    slots = [(level, TEMPORAL) for level in range(n_levels)] + [(level, SPATIAL) for level in spatial_levels]
+    moves: list[tuple[int, int, int, int, int, int, int, bool]] = []
+    prime_cache: dict[int, list[int]] = {}
+    for base in range(factors.shape[0]):
+        for level, kind, dim in zip(*np.nonzero(factors[base] > 1)):
+            value = int(factors[base, level, kind, dim])
+            primes = prime_cache.setdefault(value, sorted(set(prime_factors(value))))
+            for prime in primes:
+                for target_level, target_kind in slots:
+                    if (target_level, target_kind) == (level, kind):
+                        continue
+                    moves.append((base, level, kind, dim, prime, target_level, target_kind, False))
+                    if target_kind == TEMPORAL and factors[base, target_level, TEMPORAL, dim] == 1:
+                        moves.append((base, level, kind, dim, prime, target_level, target_kind, True))
+
+    factor_parts = []
+    order_parts = []
+    if moves:
+        table = np.array(moves, dtype=np.int64)
+        base, level, kind, dim, prime, target_level, target_kind, innermost = table.T
+        moved = factors[base].copy()
+        row = np.arange(table.shape[0])
+        moved[row, level, kind, dim] //= prime
+        moved[row, target_level, target_kind, dim] *= prime
+        keys = orders[base].astype(np.float64)
+        # A loop that was a unit loop at its new level goes innermost or outermost.
+        new_loop = (target_kind == TEMPORAL) & (factors[base, target_level, TEMPORAL, dim] == 1)
+        keys[row, target_level, dim] = np.where(
+            new_loop, np.where(innermost == 1, -1.0, 99.0), keys[row, target_level, dim]
+        )
+        factor_parts.append(moved)
+        order_parts.append(_rank(keys))
+
+    # Order moves: one non-unit temporal loop to the innermost or outermost position.
+    base_index, level_index, dim_index = np.nonzero(factors[:, :, TEMPORAL, :] > 1)
+    busy = (factors[:, :, TEMPORAL, :] > 1).sum(axis=2)
+    keep = busy[base_index, level_index] >= 2
+    base_index, level_index, dim_index = base_index[keep], level_index[keep], dim_index[keep]
+    for position in (-1.0, 99.0):
+        keys = orders[base_index].astype(np.float64)
+        keys[np.arange(base_index.size), level_index, dim_index] = position
+        factor_parts.append(factors[base_index].copy())
+        order_parts.append(_rank(keys))
+
+    if not factor_parts:
+        return factors[:0].copy(), orders[:0].copy()
+    return np.concatenate(factor_parts), np.concatenate(order_parts)
