@@ -10,6 +10,7 @@ import click
 
 from vaesa_core.cli.components import build_evaluator
 from vaesa_core.cli.errors import user_errors
+from vaesa_core.cli.mapping_detail import export_points, print_detail, score_mapping_file
 from vaesa_core.cli.options import parse_key_values
 from vaesa_core.errors import InvalidConfigError
 from vaesa_core.evaluation import evaluate_network
@@ -67,6 +68,9 @@ def _format_metric(value: object) -> str:
 @click.option("--aggregation", type=click.Choice(["weighted", "unique"]), default="weighted", show_default=True, help="Network sums: weighted by repeat counts or unique layers once.")
 @click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a CSV: input columns plus cycles, energy_pj, edp, valid, reason.")
+@click.option("--mapping", "mapping_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Score this Timeloop v0.2 mapping YAML for --layer with the analytical cost model instead of running a mapper.")
+@click.option("--detail", is_flag=True, help="Print each design's and layer's mapping with per-level, per-datatype reads, fills, updates and energy in pJ.")
+@click.option("--export-timeloop", "export_dir", type=click.Path(path_type=Path, file_okay=False), help="Write Timeloop arch.yaml, prob.yaml and map.yaml of each evaluated design and layer under this folder.")
 def evaluate_command(
     config_pairs: tuple[str, ...],
     configs_file: Path | None,
@@ -77,12 +81,17 @@ def evaluate_command(
     aggregation: str,
     evaluator_options: tuple[str, ...],
     out_file: Path | None,
+    mapping_file: Path | None,
+    detail: bool,
+    export_dir: Path | None,
 ) -> None:
     """Evaluate designs on a layer or a workload and print or save the costs."""
     if bool(config_pairs) == bool(configs_file):
         raise click.UsageError("Give exactly one of --config KEY=VALUE,... or --configs FILE.csv.")
     if bool(layer_spec) == bool(workload):
         raise click.UsageError("Give exactly one of --layer R=..,S=..,... or --workload NAME|FILE.")
+    if mapping_file is not None and layer_spec is None:
+        raise click.UsageError("--mapping scores one layer: give --layer R=..,S=..,... instead of --workload.")
 
     with user_errors():
         design_space = simba_space()
@@ -95,15 +104,20 @@ def evaluate_command(
             network = Network("layer", (layer,), (1,))
         else:
             network = resolve_workload(workload)  # type: ignore[arg-type]
-        registry = get_registry()
-        evaluator = build_evaluator(
-            registry, evaluator_name, design_space=design_space, mapper=mapper,
-            options=parse_key_values(evaluator_options, "--evaluator-option"),
-        )
-        try:
-            costs = evaluate_network(evaluator, configs, network, aggregation=aggregation)
-        finally:
-            evaluator.close()
+        if mapping_file is not None:
+            costs, _ = score_mapping_file(mapping_file, configs, network.layers[0])
+            source = f"mapping {mapping_file} (analytical cost model)"
+        else:
+            registry = get_registry()
+            evaluator = build_evaluator(
+                registry, evaluator_name, design_space=design_space, mapper=mapper,
+                options=parse_key_values(evaluator_options, "--evaluator-option"),
+            )
+            try:
+                costs = evaluate_network(evaluator, configs, network, aggregation=aggregation)
+            finally:
+                evaluator.close()
+            source = f"evaluator {evaluator.name}{' (estimates)' if evaluator.estimate else ''}"
 
     rows = []
     for config, cost in zip(configs, costs):
@@ -121,8 +135,13 @@ def evaluate_command(
             writer.writerows(rows)
         click.echo(f"Wrote {len(rows)} row(s) to {out_file}")
     if out_file is None or len(rows) <= 20:
-        estimate = " (estimates)" if evaluator.estimate else ""
-        click.echo(f"{network.name}: {len(network.layers)} layer(s), evaluator {evaluator.name}{estimate}")
+        click.echo(f"{network.name}: {len(network.layers)} layer(s), {source}")
         click.echo(",".join([*PARAMETER_NAMES, *RESULT_COLUMNS]))
         for row in rows:
             click.echo(",".join(_format_metric(row[column]) for column in (*PARAMETER_NAMES, *RESULT_COLUMNS)))
+    with user_errors():
+        if detail:
+            print_detail(configs, network, costs)
+        if export_dir is not None:
+            written = export_points(export_dir, configs, network, costs)
+            click.echo(f"Wrote Timeloop inputs of {written} design-layer pair(s) under {export_dir}")

@@ -1,0 +1,89 @@
+"""Helpers of ``vaesa evaluate`` for explicit mappings, per-level detail and Timeloop export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from vaesa_core.arch import simba_architecture
+from vaesa_core.costmodel import MappingCost, score_mapping
+from vaesa_core.evaluation import LayerCost, NetworkCost, Status
+from vaesa_core.mapping import Mapping
+from vaesa_core.space import HardwareConfig
+from vaesa_core.timeloop_io import export_timeloop, load_mapping
+from vaesa_core.workloads import Layer, Network
+
+__all__ = ["score_mapping_file", "print_detail", "export_points"]
+
+
+def score_mapping_file(path: Path, configs: Sequence[HardwareConfig], layer: Layer) -> tuple[list[NetworkCost], Mapping]:
+    """Score the Timeloop v0.2 mapping in ``path`` for ``layer`` on each design.
+
+    The file's bypass entries override the Simba-like keep sets. An illegal
+    mapping yields an ``INFEASIBLE`` cost that names the failed check.
+
+    Raises:
+        ValueError: The file is unreadable or malformed, or its factors do
+            not multiply back to the layer's dimensions.
+    """
+    base = simba_architecture(configs[0])
+    imported = load_mapping(path, base.level_names)
+    if not imported.mapping.matches(layer):
+        products = dict(zip("RSPQCKN", (int(value) for value in imported.mapping.products())))
+        raise ValueError(
+            f"{path}: the mapping's factors multiply to {products}, but the layer is {layer.dims}; "
+            "give the --layer the mapping was made for."
+        )
+    costs = []
+    for config in configs:
+        architecture = imported.apply_keeps(simba_architecture(config))
+        cost = score_mapping(architecture, layer, imported.mapping)
+        if cost.valid:
+            layer_cost = LayerCost(cost.cycles, cost.energy_pj, Status.OK, "", mapping=imported.mapping)
+            costs.append(NetworkCost(cost.cycles, cost.energy_pj, (layer_cost,)))
+        else:
+            layer_cost = LayerCost.invalid(Status.INFEASIBLE, cost.reason)
+            costs.append(NetworkCost(float("inf"), float("inf"), (layer_cost,), Status.INFEASIBLE, cost.reason))
+    return costs, imported.mapping
+
+
+def _points(configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]):
+    for config, cost in zip(configs, costs):
+        for layer, layer_cost in zip(network.layers, cost.layer_costs):
+            yield config, layer, layer_cost
+
+
+def print_detail(configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]) -> None:
+    """Print each (design, layer) pair's per-level, per-datatype reads, fills, updates and energy."""
+    for config, layer, layer_cost in _points(configs, network, costs):
+        click.echo(f"\n{config.label()} / {layer.label()}")
+        mapping = getattr(layer_cost, "mapping", None)
+        if mapping is None:
+            click.echo(f"  no mapping to detail ({layer_cost.status.value}: {layer_cost.reason or 'none returned'})")
+            continue
+        detail: MappingCost = score_mapping(simba_architecture(config), layer, mapping)
+        click.echo(mapping.describe())
+        click.echo(detail.table())
+
+
+def export_points(
+    directory: Path, configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]
+) -> int:
+    """Write Timeloop arch/problem/mapping YAML for every pair that has a mapping.
+
+    Each pair goes to ``directory/<design label>/<layer label>/``.
+
+    Returns:
+        The number of pairs written.
+    """
+    written = 0
+    for config, layer, layer_cost in _points(configs, network, costs):
+        mapping = getattr(layer_cost, "mapping", None)
+        if mapping is None:
+            click.echo(f"No mapping to export for {config.label()} / {layer.label()} ({layer_cost.status.value})")
+            continue
+        export_timeloop(directory / config.label() / layer.label(), simba_architecture(config), layer, mapping)
+        written += 1
+    return written
