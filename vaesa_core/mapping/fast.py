@@ -37,7 +37,7 @@ from vaesa_core.evaluation.objective import Objective
 from vaesa_core.mapping.legality import check_mappings, describe_violation, design_limits, level_usage
 from vaesa_core.mapping.mapper import Mapper, MapperResult
 from vaesa_core.mapping.mapping import Mapping
-from vaesa_core.mapping.moves import all_at_dram, neighbours, random_mappings
+from vaesa_core.mapping.moves import all_at_dram, neighbours, random_mappings, random_walks, spatial_first_mappings
 from vaesa_core.mapping.pool import CandidatePool, DesignArrays
 from vaesa_core.space.design_space import HardwareConfig
 from vaesa_core.workloads.layer import Layer
@@ -66,6 +66,8 @@ class FastMapper(Mapper):
         frontier_size: Candidates expanded per local-search round.
         max_rounds: Local-search rounds per call.
         final_candidates: Best candidates per design re-scored exactly.
+        kicks: Restarts from random three-move walks once the local search
+            stalls, per call.
         exact_search: Use the exact input-walk counts during the search too
             (slower); the final choice always uses them.
     """
@@ -81,6 +83,7 @@ class FastMapper(Mapper):
         frontier_size: int = 8,
         max_rounds: int = 40,
         final_candidates: int = 4,
+        kicks: int = 3,
         exact_search: bool = False,
     ) -> None:
         for name, value, low in (
@@ -88,6 +91,7 @@ class FastMapper(Mapper):
             ("frontier_size", frontier_size, 1),
             ("max_rounds", max_rounds, 0),
             ("final_candidates", final_candidates, 1),
+            ("kicks", kicks, 0),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
@@ -102,6 +106,7 @@ class FastMapper(Mapper):
         self.frontier_size = int(frontier_size)
         self.max_rounds = int(max_rounds)
         self.final_candidates = int(final_candidates)
+        self.kicks = int(kicks)
         self.exact_search = bool(exact_search)
         self._search_pools: dict[Layer, CandidatePool] = {}
         self._exact_pools: dict[Layer, CandidatePool] = {}
@@ -116,6 +121,7 @@ class FastMapper(Mapper):
             "frontier_size": self.frontier_size,
             "max_rounds": self.max_rounds,
             "final_candidates": self.final_candidates,
+            "kicks": self.kicks,
             "exact_search": self.exact_search,
         }
 
@@ -155,7 +161,7 @@ class FastMapper(Mapper):
             self._search_pools[layer] = pool
             pool.add(*all_at_dram(designs.keeps.shape[0], layer))
             rng = self._rng(layer)
-            per_kind = max(self.initial_samples // (2 * len(_LEVEL_WEIGHTS)), 1) if self.initial_samples else 0
+            per_kind = max(self.initial_samples // (8 * len(_LEVEL_WEIGHTS)), 1) if self.initial_samples else 0
             for weights in _LEVEL_WEIGHTS:
                 for spatial_probability in (0.3, 0.6):
                     if not per_kind:
@@ -165,6 +171,13 @@ class FastMapper(Mapper):
                         level_weights=weights, spatial_probability=spatial_probability,
                     )
                     pool.add(*self._fitting(layer, factors, orders, designs))
+            if self.initial_samples:
+                fanout_choices = list(np.unique(designs.fanouts, axis=0))
+                factors, orders = spatial_first_mappings(
+                    layer, self.initial_samples // 2, rng, n_levels=designs.keeps.shape[0],
+                    fanout_choices=fanout_choices, level_weights=_LEVEL_WEIGHTS[1],
+                )
+                pool.add(*self._fitting(layer, factors, orders, designs))
         return pool
 
     def _exact_pool(self, layer: Layer, designs: DesignArrays) -> CandidatePool:
@@ -207,15 +220,24 @@ class FastMapper(Mapper):
         best = np.argmin(keys, axis=0)
         best_keys = keys[best, np.arange(best.size)]
 
+        kicks = 0
         for round_index in range(self.max_rounds):
             served = np.bincount(best[np.isfinite(best_keys)], minlength=pool.size)
             order = np.argsort(-served, kind="stable")
             frontier = [int(row) for row in order if served[row] > 0 and int(row) not in pool.expanded]
             frontier = frontier[: self.frontier_size]
-            if not frontier:
+            if frontier:
+                pool.expanded.update(frontier)
+                factors, orders = neighbours(pool.factors[frontier], pool.orders[frontier], spatial_levels=spatial_levels)
+            elif kicks < self.kicks:
+                # Every best is a local optimum: restart from random multi-move
+                # walks around the most-served ones.
+                kicks += 1
+                bases = [int(row) for row in order[: self.frontier_size] if served[row] > 0]
+                factors, orders = random_walks(pool.factors[bases], pool.orders[bases], self._rng(pool.layer),
+                                               spatial_levels=spatial_levels, walks=4, steps=3)
+            else:
                 break
-            pool.expanded.update(frontier)
-            factors, orders = neighbours(pool.factors[frontier], pool.orders[frontier], spatial_levels=spatial_levels)
             added = pool.add(*self._fitting(pool.layer, factors, orders, designs))
             if added.size == 0:
                 continue

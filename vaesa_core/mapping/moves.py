@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaesa_core.mapping.cosa_mip import prime_factors
+from vaesa_core.costmodel.sampling import prime_factors
 from vaesa_core.mapping.mapping import SPATIAL, TEMPORAL
 from vaesa_core.workloads.layer import LAYER_DIMS, Layer
 
-__all__ = ["all_at_dram", "random_mappings", "neighbours"]
+__all__ = ["all_at_dram", "random_mappings", "spatial_first_mappings", "neighbours", "random_walks"]
 
 
 def all_at_dram(n_levels: int, layer: Layer) -> tuple[np.ndarray, np.ndarray]:
@@ -55,12 +55,51 @@ def random_mappings(
     rows = np.arange(count)
     for dim_index, dim in enumerate(LAYER_DIMS):
         for prime in prime_factors(layer.dims[dim]):
-            if prime == 1:
-                continue
             levels = rng.choice(n_levels, size=count, p=probabilities)
             spatial = can_spread[levels] & (rng.random(count) < spatial_probability)
             kinds = np.where(spatial, SPATIAL, TEMPORAL)
             factors[rows, levels, kinds, dim_index] *= prime
+    orders = np.argsort(rng.random((count, n_levels, len(LAYER_DIMS))), axis=2).astype(np.int64)
+    return factors, orders
+
+
+def spatial_first_mappings(
+    layer: Layer,
+    count: int,
+    rng: np.random.Generator,
+    *,
+    n_levels: int,
+    fanout_choices: list[np.ndarray],
+    level_weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw mappings that fill the spatial fan-outs first, outermost level first.
+
+    For each mapping the prime factors are shuffled and assigned greedily
+    to spatial loops while they fit the fan-out (one of ``fanout_choices``,
+    drawn per mapping); the rest become temporal loops at levels drawn
+    with ``level_weights``. Such mappings use most MACs, which one-step
+    moves from a poorly parallel mapping rarely reach when buffers are tight.
+
+    Returns:
+        ``factors`` int64 ``(count, L, 2, 7)`` and ``orders`` int64 ``(count, L, 7)``.
+    """
+    primes = [(dim_index, prime) for dim_index, dim in enumerate(LAYER_DIMS) for prime in prime_factors(layer.dims[dim])]
+    probabilities = np.asarray(level_weights, dtype=float) / np.sum(level_weights)
+    factors = np.ones((count, n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
+    for row in range(count):
+        fanouts = fanout_choices[int(rng.integers(len(fanout_choices)))]
+        room = [int(value) for value in fanouts]
+        spatial_levels = [level for level in reversed(range(n_levels)) if room[level] > 1]
+        for index in rng.permutation(len(primes)):
+            dim_index, prime = primes[index]
+            for level in spatial_levels:
+                if prime <= room[level]:
+                    room[level] //= prime
+                    factors[row, level, SPATIAL, dim_index] *= prime
+                    break
+            else:
+                level = int(rng.choice(n_levels, p=probabilities))
+                factors[row, level, TEMPORAL, dim_index] *= prime
     orders = np.argsort(rng.random((count, n_levels, len(LAYER_DIMS))), axis=2).astype(np.int64)
     return factors, orders
 
@@ -134,3 +173,34 @@ def neighbours(
     if not factor_parts:
         return factors[:0].copy(), orders[:0].copy()
     return np.concatenate(factor_parts), np.concatenate(order_parts)
+
+
+def random_walks(
+    factors: np.ndarray,
+    orders: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    spatial_levels: tuple[int, ...],
+    walks: int,
+    steps: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``walks`` random ``steps``-move walks from each base mapping.
+
+    Multi-step kicks let the local search leave a local optimum whose
+    one-step neighbours are all worse or illegal.
+    """
+    current_factors = np.repeat(factors, walks, axis=0)
+    current_orders = np.repeat(orders, walks, axis=0)
+    for _ in range(steps):
+        next_factors = current_factors.copy()
+        next_orders = current_orders.copy()
+        for row in range(current_factors.shape[0]):
+            options_f, options_o = neighbours(
+                current_factors[row : row + 1], current_orders[row : row + 1], spatial_levels=spatial_levels
+            )
+            if options_f.shape[0]:
+                pick = int(rng.integers(options_f.shape[0]))
+                next_factors[row] = options_f[pick]
+                next_orders[row] = options_o[pick]
+        current_factors, current_orders = next_factors, next_orders
+    return current_factors, current_orders
