@@ -1,0 +1,135 @@
+"""Evaluator speed: (design, layer) pairs per second of the default mapper plus the cost model.
+
+For each layer (all 57, or 6 with ``--quick``) the suite maps ``--designs``
+designs of the VAESA data (half from each folder) in one batch call of a
+fresh ``FastMapper`` (cold: the layer's pool is built in the call) and then
+a second batch of as many other designs with the same mapper (warm: the
+pool persists). The numbers are pairs per second of wall time on one core
+(BLAS threads pinned to 1), median over layers. With ``--cosa-layers N``
+it also times the CoSA mapper on the base-like first grid design of the
+first N layers (seconds per layer, median).
+
+Usage::
+
+    python benchmarks/evaluator_speed.py --out speed.json
+    python benchmarks/evaluator_speed.py --quick
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common.environment import describe_environment
+from benchmarks.common.records import markdown_table, write_json
+from benchmarks.evaluator_fidelity import DEFAULT_DATA, QUICK_LAYERS, check_data_dir, config_of, layer_keys, sample_rows
+from vaesa_core.mapping.cosa import CosaMapper
+from vaesa_core.mapping.fast import FastMapper
+from vaesa_core.workloads import Layer
+
+SUITE = "evaluator_speed"
+
+
+def measure_fast(data_dir: Path, keys: list[str], *, designs: int, seed: int) -> list[dict[str, Any]]:
+    """Time a cold and a warm batch call of the fast mapper per layer."""
+    rows = []
+    for key in keys:
+        frame = sample_rows(data_dir, key, designs, seed)
+        configs = [config_of(row) for row in frame.itertuples()]
+        half = len(configs) // 2
+        cold_configs = configs[0::2][:half] or configs
+        warm_configs = configs[1::2][:half] or configs
+        layer = Layer.from_key(key)
+        mapper = FastMapper(seed=seed)
+        start = time.perf_counter()
+        mapper.map_layer(layer, cold_configs)
+        cold_s = time.perf_counter() - start
+        start = time.perf_counter()
+        mapper.map_layer(layer, warm_configs)
+        warm_s = time.perf_counter() - start
+        rows.append({
+            "layer": key,
+            "cold_pairs": len(cold_configs),
+            "cold_pairs_per_s": len(cold_configs) / cold_s,
+            "warm_pairs": len(warm_configs),
+            "warm_pairs_per_s": len(warm_configs) / warm_s,
+        })
+    return rows
+
+
+def measure_cosa(data_dir: Path, keys: list[str], *, time_limit_s: float) -> list[dict[str, Any]]:
+    """Time the CoSA mapper on the first grid design of each layer."""
+    rows = []
+    for key in keys:
+        frame = sample_rows(data_dir, key, 1, 0)
+        config = config_of(next(frame.itertuples()))
+        start = time.perf_counter()
+        result = CosaMapper(time_limit_s=time_limit_s).map_layer(Layer.from_key(key), [config])[0]
+        rows.append({"layer": key, "seconds": time.perf_counter() - start, "status": result.status.value})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="VAESA data folder (layers-grid/, layers-random-s123456/).")
+    parser.add_argument("--quick", action="store_true", help="6 layers, 100 designs per call, 2 CoSA layers (CI).")
+    parser.add_argument("--out", type=Path, help="Write the results as JSON to this file.")
+    parser.add_argument("--designs", type=int, default=200, help="Designs per batch call (from both data folders).")
+    parser.add_argument("--cosa-layers", type=int, default=6, help="Layers to time the CoSA mapper on (0 to skip).")
+    parser.add_argument("--cosa-time-limit", type=float, default=60.0, help="CoSA solver limit in seconds.")
+    parser.add_argument("--seed", type=int, default=0, help="Seed of the design sample and the mapper.")
+    args = parser.parse_args(argv)
+
+    data_dir = check_data_dir(args.data.resolve())
+    keys = layer_keys(data_dir)
+    if args.quick:
+        keys = [key for key in QUICK_LAYERS if key in keys]
+        args.designs, args.cosa_layers = min(args.designs, 100), min(args.cosa_layers, 2)
+
+    # sample_rows draws `designs` rows per folder: one cold and one warm call of `designs` each.
+    fast_rows = measure_fast(data_dir, keys, designs=args.designs, seed=args.seed)
+    cosa_rows = measure_cosa(data_dir, keys[: args.cosa_layers], time_limit_s=args.cosa_time_limit)
+    results: dict[str, Any] = {
+        "suite": SUITE,
+        "environment": describe_environment(argv),
+        "quick": args.quick,
+        "median_cold_pairs_per_s": statistics.median(row["cold_pairs_per_s"] for row in fast_rows),
+        "median_warm_pairs_per_s": statistics.median(row["warm_pairs_per_s"] for row in fast_rows),
+        "min_cold_pairs_per_s": min(row["cold_pairs_per_s"] for row in fast_rows),
+        "cosa_median_seconds_per_layer": statistics.median(row["seconds"] for row in cosa_rows) if cosa_rows else None,
+        "fast": fast_rows,
+        "cosa": cosa_rows,
+    }
+
+    print(f"# {SUITE}\n")
+    print(markdown_table(
+        ["metric", "value"],
+        [
+            ["layers", len(fast_rows)],
+            ["designs per call", fast_rows[0]["cold_pairs"] if fast_rows else 0],
+            ["median pairs/s, cold pool", f"{results['median_cold_pairs_per_s']:.0f}"],
+            ["median pairs/s, warm pool", f"{results['median_warm_pairs_per_s']:.0f}"],
+            ["slowest layer pairs/s, cold", f"{results['min_cold_pairs_per_s']:.0f}"],
+            ["cosa median s per layer", "-" if not cosa_rows else f"{results['cosa_median_seconds_per_layer']:.1f}"],
+        ],
+    ))
+    if args.out:
+        write_json(args.out, results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
