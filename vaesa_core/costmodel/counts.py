@@ -141,13 +141,14 @@ def compute_counts(
     tiles = _tile_sizes(layer, extents)  # (M, L, 3)
 
     # Temporal loop slots, innermost first: level-major, then rank.
-    rank_dims = np.argsort(orders, axis=2, kind="stable")  # dimension at each rank
-    slot_bounds = np.take_along_axis(temporal, rank_dims, axis=2).reshape(n_maps, n_levels * 7)
+    rank_dims = _dimension_at_rank(orders)
     slot_dims = rank_dims.reshape(n_maps, n_levels * 7)
+    flat_slots = (np.arange(n_maps * n_levels, dtype=np.int64) * 7)[:, None] + rank_dims.reshape(-1, 7)
+    slot_bounds = np.ascontiguousarray(temporal).reshape(-1)[flat_slots].reshape(n_maps, n_levels * 7)
     # A temporal loop's step in its own dimension: all loops of that dimension
     # inside it, i.e. every level below plus this level's spatial loop.
     step_per_dim = extents_below * spatial
-    slot_steps = np.take_along_axis(step_per_dim, rank_dims, axis=2).reshape(n_maps, n_levels * 7)
+    slot_steps = step_per_dim.reshape(-1)[flat_slots].reshape(n_maps, n_levels * 7)
     slot_levels = np.repeat(np.arange(n_levels), 7)
     # suffix_products[:, i] = product of slot bounds strictly outside slot i.
     reversed_cumprod = np.cumprod(slot_bounds[:, ::-1], axis=1)[:, ::-1]
@@ -202,6 +203,17 @@ def compute_counts(
         compute_cycles=compute_cycles,
         macs=layer.macs,
     )
+
+
+def _dimension_at_rank(orders: np.ndarray) -> np.ndarray:
+    """Return the dimension at each temporal rank, ``(M, L, 7)``; ties keep dimension order."""
+    if orders.size and orders.min() >= 0 and orders.max() < 7:
+        # Permutations (the usual case) invert without a sort.
+        inverse = np.full(orders.shape, -1, dtype=np.int64)
+        np.put_along_axis(inverse, orders, np.broadcast_to(np.arange(7, dtype=np.int64), orders.shape), axis=2)
+        if (inverse >= 0).all():
+            return inverse
+    return np.argsort(orders, axis=2, kind="stable")
 
 
 def _tile_sizes(layer: Layer, extents: np.ndarray) -> np.ndarray:
@@ -332,6 +344,7 @@ class _SlotWalk:
         self.levels = slot_levels
         self.suffix_products = suffix_products
         self.extents = extents
+        self._next_relevant_cache: dict[int, np.ndarray] = {}
         # Offset of one iteration along the input's W and H axes; N and C
         # moves are multiples of the tile extent, so any of them is disjoint.
         scale_w = np.zeros(7, dtype=np.int64)
@@ -341,6 +354,21 @@ class _SlotWalk:
         self.step_w = slot_steps * scale_w[slot_dims]
         self.step_h = slot_steps * scale_h[slot_dims]
         self.moves_nc = _MOVES_NC[slot_dims]
+
+    def _next_relevant(self, datatype: int) -> np.ndarray:
+        """Return, per slot, the first non-unit slot at or outside it whose dimension is relevant.
+
+        Shape ``(M, slots + 1)``; the value ``slots`` means none.
+        """
+        cached = self._next_relevant_cache.get(datatype)
+        if cached is None:
+            n_maps, n_slots = self.bounds.shape
+            relevant = (self.bounds > 1) & RELEVANCE[datatype][self.dims]
+            cached = np.full((n_maps, n_slots + 1), n_slots, dtype=np.int64)
+            cached[:, :-1] = np.where(relevant, np.arange(n_slots), n_slots)
+            cached = np.minimum.accumulate(cached[:, ::-1], axis=1)[:, ::-1]
+            self._next_relevant_cache[datatype] = cached
+        return cached
 
     def window(self, child: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the input box extents along W and H at level ``child``, shape ``(M,)`` each."""
@@ -354,11 +382,11 @@ class _SlotWalk:
         """Return ``L(child)`` for one datatype, shape ``(M,)``."""
         if datatype == INPUTS and exact:
             return _input_walk_loads(self, child, tile)
-        above = self.levels > child
-        real = above[None, :] & (self.bounds > 1)
-        relevant = real & RELEVANCE[datatype][self.dims]
-        has_relevant = relevant.any(axis=1)
-        first = np.argmax(relevant, axis=1)
+        following = self._next_relevant(datatype)
+        n_slots = self.bounds.shape[1]
+        first = following[:, min((child + 1) * 7, n_slots)]
+        has_relevant = first < n_slots
+        first = np.minimum(first, n_slots - 1)
         rows = np.arange(tile.shape[0])
         outer = self.suffix_products[rows, first]
         bound = self.bounds[rows, first]
@@ -424,10 +452,29 @@ def _input_walk_loads(walk: _SlotWalk, child: int, tile: np.ndarray) -> np.ndarr
     strip = np.where(moved_w, (tile // width) * np.abs(move_w), (tile // height) * np.abs(move_h))
     # Charge of a transition that is not accepted as a slide.
     other_charge = np.where(identical, 0, tile)
-    weights = walk.bounds[:, slots].T - 1
+    bounds = walk.bounds[:, slots].T
+    weights = bounds - 1
+    loads = tile.copy()
 
-    charged = np.zeros((n_maps, _N_STATES), dtype=np.int64)
-    leaving = np.tile(np.arange(_N_STATES, dtype=np.int64), (n_maps, 1))
+    # Rows without a possible slide never depend on the direction state:
+    # each carry costs the whole tile (or nothing if the box did not move),
+    # so the fold reduces to sum_i (b_i - 1) h_i prod_{k > i} b_k.
+    needs_states = (slides & real_slots).any(axis=0)
+    plain = np.flatnonzero(~needs_states)
+    if plain.size:
+        outer = np.ones_like(bounds[:, plain])
+        outer[:-1] = np.cumprod(bounds[:0:-1, plain], axis=0)[::-1]
+        loads[plain] += (weights[:, plain] * other_charge[:, plain] * outer).sum(axis=0)
+
+    rows = np.flatnonzero(needs_states)
+    if rows.size == 0:
+        return loads
+    real_slots, slides, direction, strip, other_charge, weights = (
+        array[:, rows] for array in (real_slots, slides, direction, strip, other_charge, weights)
+    )
+    n_rows = rows.size
+    charged = np.zeros((n_rows, _N_STATES), dtype=np.int64)
+    leaving = np.tile(np.arange(_N_STATES, dtype=np.int64), (n_rows, 1))
     for column in range(slots.size):
         # Only rows with a non-unit loop in this slot change.
         idx = np.flatnonzero(real_slots[column])
@@ -450,4 +497,5 @@ def _input_walk_loads(walk: _SlotWalk, child: int, tile: np.ndarray) -> np.ndarr
         )
         charged[idx] = sub_charged + weights[column, idx][:, None] * tail_charge
         leaving[idx] = tail_leaving
-    return tile + charged[:, _G_NONE]
+    loads[rows] += charged[:, _G_NONE]
+    return loads
