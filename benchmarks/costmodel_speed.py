@@ -10,9 +10,9 @@ outer levels favoured) and times ``evaluate_mappings`` on the base design:
   designs at once (``factors[:, None]`` against ``D`` architectures), timed
   per (mapping, design) pair.
 
-Each timing is the best of ``--repeats`` runs of CPU time of this process
-(``time.process_time``), so other load on the machine inflates it less than
-wall-clock time would; wall-clock times are recorded too. The summary is the
+Each timing is the best of ``--repeats`` runs of this process's CPU time
+(``time.process_time``), because other load on the machine inflates it less
+than wall-clock time. Wall-clock times are recorded too. The summary is the
 median over layers.
 
 Usage::

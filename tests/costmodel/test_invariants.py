@@ -280,3 +280,19 @@ def test_violation_codes():
     assert result.reason(2) == "tiles exceed the buffer capacity at AccumulationBuffer"
     assert not result.valid.any()
     assert np.isinf(result.energy_pj).all()
+
+
+def test_tied_ranks_follow_dimension_order():
+    rng = np.random.default_rng(19)
+    layer = Layer(3, 3, 14, 14, 16, 32)
+    architecture = simba_architecture()
+    factors, _ = random_mappings(layer, 200, rng, architecture=architecture, level_probabilities=LEVEL_PROBABILITIES)
+    in_dimension_order = np.tile(np.arange(7), (200, 6, 1))
+    all_tied = np.zeros((200, 6, 7), dtype=np.int64)
+
+    ordered = evaluate_mappings(architecture, layer, factors, in_dimension_order)
+    tied = evaluate_mappings(architecture, layer, factors, all_tied)
+
+    np.testing.assert_array_equal(tied.valid, ordered.valid)
+    np.testing.assert_array_equal(tied.cycles, ordered.cycles)
+    np.testing.assert_array_equal(tied.energy_pj, ordered.energy_pj)

@@ -14,9 +14,9 @@ GlobalBuffer           65536    1          8      8      1        Inputs, Output
 DRAM                   inf      1          8      64     1        all (bandwidth 20)
 =====================  =======  =========  =====  =====  =======  ===================
 
-A design (``HardwareConfig``) sets the MAC count (and with it the register
-instances and the accumulation-buffer fan-out) and the four buffer sizes in
-entries; ``pes`` only sets ``meshX``, which changes no cost.
+A design (``HardwareConfig``) sets the MAC count, which is also the number
+of registers and fixes the accumulation-buffer fan-out, and the four buffer
+sizes in entries. ``pes`` only sets ``meshX``, which changes no cost.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ _logger = logging.getLogger(__name__)
 
 
 class Violation(enum.IntEnum):
-    """Why a mapping is illegal; ``NONE`` for a legal one.
+    """Reason code of an illegal mapping, ``NONE`` for a legal one.
 
     The level of the first failing check is reported alongside (``-1`` for
     ``NONE`` and ``FACTOR_PRODUCT``).

@@ -37,9 +37,9 @@ def random_mappings(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw mappings whose factors multiply back to ``layer``.
 
-    Each prime factor of each dimension goes to a randomly drawn level;
-    with probability ``spatial_probability`` it is spatial instead of temporal
-    if that level has a fan-out above 1. Temporal orders are uniform random
+    Each prime factor of each dimension goes to a randomly drawn level. If
+    that level has a fan-out above 1, the factor is spatial with probability
+    ``spatial_probability`` and temporal otherwise. Temporal orders are uniform random
     permutations. The mappings may still exceed fan-outs or capacities; the
     cost model flags those as invalid.
 

@@ -295,9 +295,9 @@ def _factor_text(row: np.ndarray) -> str:
 def mapping_to_dict(mapping: Mapping, architecture: Architecture) -> dict[str, Any]:
     """Return the Timeloop ``mapping:`` document of ``mapping`` on ``architecture``.
 
-    Each level gets a temporal entry; a spatial entry follows where the
-    level has a fan-out above 1 or non-unit spatial factors, and a bypass
-    entry lists the level's keep set.
+    Each level gets a temporal entry. A spatial entry precedes it where the
+    level has a fan-out above 1 or non-unit spatial factors. A bypass entry
+    per level lists its keep set.
 
     Raises:
         ValueError: The mapping has a different number of levels.
