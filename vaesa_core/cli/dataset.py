@@ -39,7 +39,7 @@ def dataset_command() -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the design draw.")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPU count", help="Parallel evaluation workers.")
 @click.option("--executor", default="process", show_default=True, help="Executor plugin that runs the workers.")
-@click.option("--chunk-designs", type=click.IntRange(min=1), default=64, show_default=True, help="Designs per saved chunk (the unit of resumption).")
+@click.option("--chunk-designs", type=click.IntRange(min=1), default=256, show_default=True, help="Designs per saved chunk (the unit of resumption).")
 @click.option("--out", "out_file", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Output table: .csv, .csv.gz or .parquet.")
 @click.option("--resume", is_flag=True, help="Continue an unfinished generation of --out with the same settings.")
 def generate_command(

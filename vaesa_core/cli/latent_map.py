@@ -91,10 +91,13 @@ def latent_map_command(
     high = float(max(predicted.max(), finite.max() if finite.size else predicted.max()))
     panels = ((axes[0], predicted, "predicted"), (axes[1], evaluated, f"evaluated ({evaluator_name})"))
     for axis, values, title in panels:
-        shown = np.isfinite(values)
-        scatter = axis.scatter(points[shown, 0], points[shown, 1], c=values[shown], s=12, cmap="viridis", vmin=low, vmax=high)
-        if (~shown).any():
-            axis.scatter(points[~shown, 0], points[~shown, 1], marker="x", s=14, c="red", label="invalid")
+        finite_values = np.isfinite(values)
+        scatter = axis.scatter(
+            points[finite_values, 0], points[finite_values, 1], c=values[finite_values], s=12, cmap="viridis",
+            vmin=low, vmax=high,
+        )
+        if (~finite_values).any():
+            axis.scatter(points[~finite_values, 0], points[~finite_values, 1], marker="x", s=14, c="red", label="invalid")
             axis.legend(loc="best")
         axis.set_title(f"{network.name}: {title} ln EDP")
         axis.set_xlabel(labels[0])

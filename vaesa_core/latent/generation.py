@@ -63,7 +63,7 @@ class GenerationResult:
 
 
 def parts_directory(out: str | Path) -> Path:
-    """Return the folder that holds the finished chunks of ``out`` while it is generated."""
+    """Return the folder that contains the finished chunks of ``out`` while it is generated."""
     out = Path(out)
     return out.with_name(f"{out.name}.parts")
 
@@ -197,7 +197,7 @@ def generate_dataset(
     executor: str = "process",
     mapper: str | None = None,
     evaluator_options: Mapping[str, str] | None = None,
-    chunk_designs: int = 64,
+    chunk_designs: int = 256,
     resume: bool = False,
     progress: bool = False,
     stop_after_chunks: int | None = None,

@@ -6,9 +6,9 @@ end so the predictor shapes the latent space):
     L = w_rec * L_rec + beta * L_KL + w_pred * L_pred
 
 * ``L_rec``: mean squared reconstruction error per design parameter in
-  log2 units, ``mean_p((x_hat_p - x_p) * span_p)^2``, where ``x`` is the
-  normalised log2 encoding and ``span_p = log2(high_p / low_p)``; the decoder
-  reads a sampled latent point ``z = mu + sigma * eps``.
+  log2 units, ``mean_p((x_hat_p - x_p) * span_p)^2``. Here ``x`` is the
+  normalised log2 encoding and ``span_p = log2(high_p / low_p)``. The
+  decoder reads a sampled latent point ``z = mu + sigma * eps``.
 * ``L_KL``: KL divergence of N(mu, sigma^2) from N(0, I), summed over latent
   coordinates and averaged over designs.
 * ``L_pred``: mean squared error of the z-scored ln cycles and ln pJ that the
