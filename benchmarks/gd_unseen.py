@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         path = plots_dir / f"gd_unseen_{space}.png"
         plot_grouped_bars(
-            path, f"GD in the {space} space vs random (same designs evaluated)", groups, series, errors,
+            path, f"Gradient descent, {space} space, vs random search", groups, series, errors,
             ylabel="EDP improvement over random (x)", baseline=1.0,
         )
         record["plots"][space] = repo_relative(path)

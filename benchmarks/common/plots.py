@@ -80,7 +80,7 @@ def plot_grouped_bars(
         baseline: Draws a dashed line at this y value when given.
     """
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(max(4.0, 0.7 * len(groups) * max(1, len(series)) / 2 + 2), 3.2), dpi=90)
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.25 * len(groups) * max(1, len(series)) + 2.0), 3.6), dpi=90)
     width = 0.8 / max(1, len(series))
     x = np.arange(len(groups))
     for index, (name, values) in enumerate(series.items()):
