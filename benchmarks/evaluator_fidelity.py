@@ -25,6 +25,7 @@ repository (``--data DIR`` to override).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -115,16 +116,24 @@ def _cosa_row(task: tuple[str, HardwareConfig, float]) -> dict[str, Any]:
     }
 
 
-def run_cosa(data_dir: Path, keys: list[str], *, rows: int, time_limit_s: float, jobs: int, seed: int) -> dict[str, Any]:
-    """Score the CoSA mapper on ``rows`` rows per layer and folder."""
+def run_cosa(
+    data_dir: Path, keys: list[str], *, rows: int, time_limit_s: float, jobs: int, seed: int, progress: Path | None = None
+) -> dict[str, Any]:
+    """Score the CoSA mapper on ``rows`` rows per layer and folder.
+
+    With ``progress``, each finished row is appended to that file as one
+    JSON line, so a long run can be followed or salvaged.
+    """
     samples = [sample_rows(data_dir, key, rows, seed).assign(layer=key) for key in keys]
     frame = pd.concat(samples, ignore_index=True)
     tasks = [(row.layer, config_of(row), time_limit_s) for row in frame.itertuples()]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            outputs = list(pool.map(_cosa_row, tasks))
-    else:
-        outputs = [_cosa_row(task) for task in tasks]
+    outputs = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for task, output in zip(tasks, pool.map(_cosa_row, tasks)):
+            outputs.append(output)
+            if progress is not None:
+                with progress.open("a") as stream:
+                    stream.write(json.dumps({"layer": task[0], "config": task[1].label(), **output}) + "\n")
     frame = pd.concat([frame.reset_index(drop=True), pd.DataFrame(outputs)], axis=1)
 
     ok = frame.status == "ok"
@@ -254,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cosa", action="store_true", help="Run only the default-mapper check.")
     parser.add_argument("--skip-fast", action="store_true", help="Run only the CoSA check.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the row sample and the fast mapper.")
+    parser.add_argument("--progress", type=Path, help="Append each finished CoSA row to this JSON-lines file.")
     args = parser.parse_args(argv)
 
     data_dir = check_data_dir(args.data.resolve())
@@ -267,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         results["fast"] = run_fast(data_dir, keys, rows=args.fast_rows, seed=args.seed)
     if not args.skip_cosa:
         results["cosa"] = run_cosa(
-            data_dir, keys, rows=args.cosa_rows, time_limit_s=args.cosa_time_limit, jobs=args.jobs, seed=args.seed
+            data_dir, keys, rows=args.cosa_rows, time_limit_s=args.cosa_time_limit, jobs=args.jobs, seed=args.seed,
+            progress=args.progress,
         )
     print(summary(results))
     if args.out:

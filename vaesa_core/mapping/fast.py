@@ -79,9 +79,9 @@ class FastMapper(Mapper):
         *,
         seed: int = 0,
         objective: str | Objective = Objective.EDP,
-        initial_samples: int = 1500,
+        initial_samples: int = 4000,
         frontier_size: int = 8,
-        max_rounds: int = 40,
+        max_rounds: int = 20,
         final_candidates: int = 4,
         kicks: int = 3,
         exact_search: bool = False,
@@ -223,9 +223,9 @@ class FastMapper(Mapper):
         kicks = 0
         for round_index in range(self.max_rounds):
             served = np.bincount(best[np.isfinite(best_keys)], minlength=pool.size)
-            order = np.argsort(-served, kind="stable")
-            frontier = [int(row) for row in order if served[row] > 0 and int(row) not in pool.expanded]
-            frontier = frontier[: self.frontier_size]
+            used = np.flatnonzero(served)
+            order = used[np.argsort(-served[used], kind="stable")]
+            frontier = [int(row) for row in order if int(row) not in pool.expanded][: self.frontier_size]
             if frontier:
                 pool.expanded.update(frontier)
                 factors, orders = neighbours(pool.factors[frontier], pool.orders[frontier], spatial_levels=spatial_levels)
@@ -233,7 +233,7 @@ class FastMapper(Mapper):
                 # Every best is a local optimum: restart from random multi-move
                 # walks around the most-served ones.
                 kicks += 1
-                bases = [int(row) for row in order[: self.frontier_size] if served[row] > 0]
+                bases = [int(row) for row in order[: self.frontier_size]]
                 factors, orders = random_walks(pool.factors[bases], pool.orders[bases], self._rng(pool.layer),
                                                spatial_levels=spatial_levels, walks=4, steps=3)
             else:

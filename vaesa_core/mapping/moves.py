@@ -84,22 +84,27 @@ def spatial_first_mappings(
         ``factors`` int64 ``(count, L, 2, 7)`` and ``orders`` int64 ``(count, L, 7)``.
     """
     primes = [(dim_index, prime) for dim_index, dim in enumerate(LAYER_DIMS) for prime in prime_factors(layer.dims[dim])]
+    prime_dims = np.array([dim for dim, _ in primes], dtype=np.int64)
+    prime_values = np.array([value for _, value in primes], dtype=np.int64)
     probabilities = np.asarray(level_weights, dtype=float) / np.sum(level_weights)
     factors = np.ones((count, n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
-    for row in range(count):
-        fanouts = fanout_choices[int(rng.integers(len(fanout_choices)))]
-        room = [int(value) for value in fanouts]
-        spatial_levels = [level for level in reversed(range(n_levels)) if room[level] > 1]
-        for index in rng.permutation(len(primes)):
-            dim_index, prime = primes[index]
-            for level in spatial_levels:
-                if prime <= room[level]:
-                    room[level] //= prime
-                    factors[row, level, SPATIAL, dim_index] *= prime
-                    break
-            else:
-                level = int(rng.choice(n_levels, p=probabilities))
-                factors[row, level, TEMPORAL, dim_index] *= prime
+    rows = np.arange(count)
+    choices = np.stack([np.asarray(choice, dtype=np.int64) for choice in fanout_choices])
+    room = choices[rng.integers(len(choices), size=count)].copy()  # (count, L) fan-out left
+    spatial_levels = [level for level in reversed(range(n_levels)) if (choices[:, level] > 1).any()]
+    shuffled = np.argsort(rng.random((count, len(primes))), axis=1)
+    for position in range(len(primes)):
+        dims = prime_dims[shuffled[:, position]]
+        values = prime_values[shuffled[:, position]]
+        placed = np.zeros(count, dtype=bool)
+        for level in spatial_levels:
+            fits = ~placed & (values <= room[:, level])
+            room[fits, level] //= values[fits]
+            factors[rows[fits], level, SPATIAL, dims[fits]] *= values[fits]
+            placed |= fits
+        levels = rng.choice(n_levels, size=count, p=probabilities)
+        rest = ~placed
+        factors[rows[rest], levels[rest], TEMPORAL, dims[rest]] *= values[rest]
     orders = np.argsort(rng.random((count, n_levels, len(LAYER_DIMS))), axis=2).astype(np.int64)
     return factors, orders
 
@@ -113,7 +118,8 @@ def neighbours(
     orders: np.ndarray,
     *,
     spatial_levels: tuple[int, ...],
-) -> tuple[np.ndarray, np.ndarray]:
+    with_origin: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Return every one-step neighbour of each base mapping.
 
     Args:
@@ -122,8 +128,9 @@ def neighbours(
         spatial_levels: Levels that may hold spatial loops.
 
     Returns:
-        Neighbour ``factors`` ``(K, L, 2, 7)`` and ``orders`` ``(K, L, 7)``;
-        duplicates are possible.
+        Neighbour ``factors`` ``(K, L, 2, 7)`` and ``orders`` ``(K, L, 7)``,
+        duplicates possible; with ``with_origin`` also the index of each
+        neighbour's base mapping, ``(K,)``.
     """
     n_levels = factors.shape[1]
     slots = [(level, TEMPORAL) for level in range(n_levels)] + [(level, SPATIAL) for level in spatial_levels]
@@ -143,6 +150,7 @@ def neighbours(
 
     factor_parts = []
     order_parts = []
+    origin_parts = []
     if moves:
         table = np.array(moves, dtype=np.int64)
         base, level, kind, dim, prime, target_level, target_kind, innermost = table.T
@@ -158,6 +166,7 @@ def neighbours(
         )
         factor_parts.append(moved)
         order_parts.append(_rank(keys))
+        origin_parts.append(base)
 
     # Order moves: one non-unit temporal loop to the innermost or outermost position.
     base_index, level_index, dim_index = np.nonzero(factors[:, :, TEMPORAL, :] > 1)
@@ -169,10 +178,13 @@ def neighbours(
         keys[np.arange(base_index.size), level_index, dim_index] = position
         factor_parts.append(factors[base_index].copy())
         order_parts.append(_rank(keys))
+        origin_parts.append(base_index)
 
     if not factor_parts:
-        return factors[:0].copy(), orders[:0].copy()
-    return np.concatenate(factor_parts), np.concatenate(order_parts)
+        result = (factors[:0].copy(), orders[:0].copy(), np.zeros(0, dtype=np.int64))
+    else:
+        result = (np.concatenate(factor_parts), np.concatenate(order_parts), np.concatenate(origin_parts))
+    return result if with_origin else result[:2]
 
 
 def random_walks(
@@ -192,15 +204,18 @@ def random_walks(
     current_factors = np.repeat(factors, walks, axis=0)
     current_orders = np.repeat(orders, walks, axis=0)
     for _ in range(steps):
-        next_factors = current_factors.copy()
-        next_orders = current_orders.copy()
-        for row in range(current_factors.shape[0]):
-            options_f, options_o = neighbours(
-                current_factors[row : row + 1], current_orders[row : row + 1], spatial_levels=spatial_levels
-            )
-            if options_f.shape[0]:
-                pick = int(rng.integers(options_f.shape[0]))
-                next_factors[row] = options_f[pick]
-                next_orders[row] = options_o[pick]
-        current_factors, current_orders = next_factors, next_orders
+        options_f, options_o, origin = neighbours(
+            current_factors, current_orders, spatial_levels=spatial_levels, with_origin=True
+        )
+        if origin.size == 0:
+            break
+        # One uniformly drawn neighbour per walk: sort by (origin, random key).
+        order = np.lexsort((rng.random(origin.size), origin))
+        first = np.searchsorted(origin[order], np.arange(current_factors.shape[0]))
+        has = np.isin(np.arange(current_factors.shape[0]), origin)
+        picks = order[first[has]]
+        current_factors = current_factors.copy()
+        current_orders = current_orders.copy()
+        current_factors[has] = options_f[picks]
+        current_orders[has] = options_o[picks]
     return current_factors, current_orders

@@ -115,21 +115,35 @@ class CandidatePool:
         self.write_bandwidth = write_bandwidth
         self.exact = exact
         n_levels = keeps.shape[0]
-        self.factors = np.zeros((0, n_levels, 2, 7), dtype=np.int64)
-        self.orders = np.zeros((0, n_levels, 7), dtype=np.int64)
-        self.vectors = np.zeros((0, n_levels), dtype=np.float64)
-        self.replication = np.zeros((0, n_levels), dtype=np.int64)
-        self.spatial_products = np.zeros((0, n_levels), dtype=np.int64)
-        self.usage = np.zeros((0, n_levels), dtype=np.int64)
-        self.cycles = np.zeros(0, dtype=np.float64)
+        self._size = 0
+        self._columns = {
+            "factors": np.zeros((0, n_levels, 2, 7), dtype=np.int64),
+            "orders": np.zeros((0, n_levels, 7), dtype=np.int64),
+            "vectors": np.zeros((0, n_levels), dtype=np.float64),
+            "replication": np.zeros((0, n_levels), dtype=np.int64),
+            "spatial_products": np.zeros((0, n_levels), dtype=np.int64),
+            "usage": np.zeros((0, n_levels), dtype=np.int64),
+            "cycles": np.zeros(0, dtype=np.float64),
+        }
         self.macs = layer.macs
         self._seen: set[bytes] = set()
         #: Indices of candidates whose neighbourhood has been generated.
         self.expanded: set[int] = set()
 
+    def _column(self, name: str) -> np.ndarray:
+        return self._columns[name][: self._size]
+
+    factors = property(lambda self: self._column("factors"), doc="int64 ``(M, L, 2, 7)`` loop bounds.")
+    orders = property(lambda self: self._column("orders"), doc="int64 ``(M, L, 7)`` canonical temporal ranks.")
+    vectors = property(lambda self: self._column("vectors"), doc="float64 ``(M, L)`` vector accesses per instance.")
+    replication = property(lambda self: self._column("replication"), doc="int64 ``(M, L)`` instances in use.")
+    spatial_products = property(lambda self: self._column("spatial_products"), doc="int64 ``(M, L)`` spatial fan-out used.")
+    usage = property(lambda self: self._column("usage"), doc="int64 ``(M, L)`` entries of the kept tiles.")
+    cycles = property(lambda self: self._column("cycles"), doc="float64 ``(M,)`` latency in cycles.")
+
     @property
     def size(self) -> int:
-        return int(self.factors.shape[0])
+        return self._size
 
     def add(self, factors: np.ndarray, orders: np.ndarray) -> np.ndarray:
         """Add new, distinct, factor-correct mappings; return the indices of those added."""
@@ -167,13 +181,25 @@ class CandidatePool:
         )
         cycles = np.maximum(np.ceil(compute[:, None] / slowdown).max(axis=1), compute)
 
-        self.factors = np.concatenate([self.factors, factors])
-        self.orders = np.concatenate([self.orders, orders])
-        self.vectors = np.concatenate([self.vectors, vectors])
-        self.replication = np.concatenate([self.replication, counts.replication])
-        self.spatial_products = np.concatenate([self.spatial_products, counts.spatial_products])
-        self.usage = np.concatenate([self.usage, counts.tile_entries.sum(axis=2)])
-        self.cycles = np.concatenate([self.cycles, cycles])
+        added = {
+            "factors": factors,
+            "orders": orders,
+            "vectors": vectors,
+            "replication": counts.replication,
+            "spatial_products": counts.spatial_products,
+            "usage": counts.tile_entries.sum(axis=2),
+            "cycles": cycles,
+        }
+        needed = self._size + factors.shape[0]
+        for name, values in added.items():
+            storage = self._columns[name]
+            if storage.shape[0] < needed:
+                # Grow geometrically so that many small additions stay linear in time.
+                grown = np.zeros((max(needed, 2 * storage.shape[0], 1024),) + storage.shape[1:], dtype=storage.dtype)
+                grown[: self._size] = storage[: self._size]
+                self._columns[name] = storage = grown
+            storage[self._size : needed] = values
+        self._size = needed
 
     def score(self, designs: DesignArrays, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return cycles ``(M,)`` and energies in pJ ``(M, D)`` of candidates ``rows``.
@@ -186,11 +212,17 @@ class CandidatePool:
         replication = self.replication[rows]
         vectors = self.vectors[rows]
 
+        # Limits shared by every design are checked once per row.
         valid = np.ones((rows.size, designs.entries.shape[0]), dtype=bool)
-        for level in range(usage.shape[1]):
-            valid &= usage[:, level, None] <= designs.entries[None, :, level]
-            valid &= spatial[:, level, None] <= designs.fanouts[None, :, level]
-            valid &= replication[:, level, None] <= designs.instances[None, :, level]
+        row_ok = np.ones(rows.size, dtype=bool)
+        for values, limits in ((usage, designs.entries), (spatial, designs.fanouts), (replication, designs.instances)):
+            for level in range(values.shape[1]):
+                column = limits[:, level]
+                if np.all(column == column[0]):
+                    row_ok &= values[:, level] <= column[0]
+                else:
+                    valid &= values[:, level, None] <= column[None, :]
+        valid &= row_ok[:, None]
 
         energy = np.zeros(valid.shape, dtype=np.float64)
         shared = np.all(designs.clusters == designs.clusters[:1], axis=0)
