@@ -17,7 +17,7 @@ from vaesa_plugins.placeholder_evaluator import PlaceholderEvaluator
 def placeholder_table(n_designs: int, layers, seed: int = 0) -> pd.DataFrame:
     """Return a data-set table of placeholder costs for random designs."""
     space = simba_space()
-    raw = sample_unique_designs(space, n_designs, np.random.default_rng(seed))
+    raw = sample_unique_designs(space, n_designs, seed)
     evaluator = PlaceholderEvaluator()
     rows = []
     for design in raw:

@@ -71,7 +71,7 @@ def latent_map_command(
             get_registry(), evaluator_name, design_space=design_space, mapper=mapper,
             options=parse_key_values(evaluator_options, "--evaluator-option"),
         )
-        raw = sample_unique_designs(design_space, samples, np.random.default_rng(seed))
+        raw = sample_unique_designs(design_space, samples, seed)
         configs = [design_space.config_from_array(row) for row in raw]
         latent = model.encode_configs(raw)
 

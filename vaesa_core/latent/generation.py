@@ -38,6 +38,9 @@ _logger = logging.getLogger(__name__)
 
 _MANIFEST_VERSION = 1
 
+#: Designs per independently seeded block of the design stream.
+SAMPLE_BLOCK = 256
+
 # Evaluators built inside worker processes, keyed by name and options, so a
 # worker builds each evaluator once rather than once per task.
 _WORKER_EVALUATORS: dict[tuple[str, str], Any] = {}
@@ -68,8 +71,13 @@ def parts_directory(out: str | Path) -> Path:
     return out.with_name(f"{out.name}.parts")
 
 
-def sample_unique_designs(design_space: DesignSpace, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_unique_designs(design_space: DesignSpace, n: int, seed: int) -> np.ndarray:
     """Draw ``n`` distinct designs uniformly over the legal lattice.
+
+    Designs come from a stream of blocks of ``SAMPLE_BLOCK`` designs, block
+    ``b`` drawn with ``numpy.random.default_rng([seed, b])``, and the first
+    ``n`` distinct ones are kept. So the designs of a smaller ``n`` are a
+    prefix of those of a larger ``n`` with the same seed.
 
     Returns:
         int64 array, shape ``(n, dimension)``, in draw order.
@@ -80,10 +88,14 @@ def sample_unique_designs(design_space: DesignSpace, n: int, rng: np.random.Gene
     if n > design_space.size():
         raise ValueError(f"Cannot draw {n} distinct designs from a space of {design_space.size()}.")
     chosen: dict[tuple[int, ...], None] = {}
+    block = 0
     while len(chosen) < n:
-        configs = design_space.sample(n - len(chosen), rng)
+        configs = design_space.sample(SAMPLE_BLOCK, np.random.default_rng([seed, block]))
         for config in configs:
             chosen.setdefault(tuple(int(v) for v in config.as_array()), None)
+            if len(chosen) == n:
+                break
+        block += 1
     return np.array(list(chosen), dtype=np.int64).reshape(n, design_space.dimension)
 
 
@@ -243,7 +255,7 @@ def generate_dataset(
     if mapper is not None:
         registry.get("mapper", mapper)
 
-    designs = sample_unique_designs(design_space, samples, np.random.default_rng(seed))
+    designs = sample_unique_designs(design_space, samples, seed)
     manifest = _manifest(design_space, layers, evaluator, mapper, options, samples, seed, chunk_designs)
     chunk_starts = list(range(0, samples, chunk_designs))
     if resume and out.exists() and not parts_directory(out).exists():
