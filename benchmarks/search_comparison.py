@@ -37,7 +37,7 @@ from benchmarks.common.environment import describe_environment, repo_relative
 from benchmarks.common.metrics import compare_to_random, spread
 from benchmarks.common.plots import plot_best_so_far
 from benchmarks.common.records import markdown_table, write_json
-from benchmarks.common.runs import RunOutcome, RunSpec, component_available, run_all_specs
+from benchmarks.common.runs import RunOutcome, RunSpec, component_available, run_all_specs, space_fingerprint
 
 SUITE = "search_comparison"
 
@@ -158,6 +158,7 @@ def summarise(
             "aggregation": args.aggregation,
             "evaluator": args.evaluator,
             "quick": bool(args.quick),
+            "latent_model_sha256": space_fingerprint("latent") if "latent" in {METHODS[m][0] for m in args.methods} else None,
         },
         "runs_planned": planned,
         "runs_finished": finished,
@@ -204,11 +205,15 @@ def main(argv: list[str] | None = None) -> int:
     json_path, plots_dir, runs_root = resolve_paths(args, SUITE)
     methods, skipped = _available_methods(args.methods)
     args.methods = methods
+    fingerprints = {space: space_fingerprint(space) for space, _ in METHODS.values()}
     # The paper's comparison (random, vae_bo, bo) runs first, seed by seed, so
     # a suite stopped early still has paired seeds for the headline numbers.
     tiers = [[m for m in methods if m in PRIORITY_METHODS], [m for m in methods if m not in PRIORITY_METHODS]]
     specs = [
-        RunSpec(network, method, *METHODS[method], seed, args.budget, args.evaluator, args.aggregation)
+        RunSpec(
+            network, method, *METHODS[method], seed, args.budget, args.evaluator, args.aggregation,
+            space_fingerprint=fingerprints[METHODS[method][0]],
+        )
         for tier in tiers
         for seed in range(args.seeds)
         for network in args.networks

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["REPO_ROOT", "describe_environment", "machine_info", "repo_relative"]
+__all__ = ["REPO_ROOT", "describe_environment", "git_commit", "machine_info", "repo_relative"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,8 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
+    """Return the short hash of the checked-out commit, or None outside a git checkout."""
     try:
         result = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10
@@ -69,7 +70,7 @@ def describe_environment(argv: list[str] | None = None) -> dict[str, Any]:
     return {
         "command": "python " + shlex.join(argv),
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "machine": machine_info(),
     }
 

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common.environment import git_commit
+
 __all__ = [
     "RunOutcome",
     "RunSpec",
@@ -31,6 +33,7 @@ __all__ = [
     "execute_run",
     "map_with_pool",
     "run_all_specs",
+    "space_fingerprint",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -53,6 +56,8 @@ class RunSpec:
         evaluator: Evaluator name, e.g. ``"analytical"``.
         aggregation: ``unique`` or ``weighted`` network sums.
         options: Optimizer settings (``--option KEY=VALUE``), as strings.
+        space_fingerprint: SHA-256 of the latent model file for the latent
+            space (see ``space_fingerprint``), empty for the original space.
     """
 
     network: str
@@ -64,10 +69,16 @@ class RunSpec:
     evaluator: str = "analytical"
     aggregation: str = "unique"
     options: tuple[tuple[str, str], ...] = ()
+    space_fingerprint: str = ""
 
     def run_dir(self, root: Path) -> Path:
-        """Return the run directory under ``root`` (independent of the budget)."""
-        return root / f"{self.evaluator}-{self.aggregation}" / self.network / f"{self.method}-seed{self.seed}"
+        """Return the run directory under ``root`` (independent of the budget).
+
+        A space fingerprint (the latent model's hash) is part of the name, so
+        runs on a retrained model never resume runs made with an older one.
+        """
+        model = f"-{self.space_fingerprint[:10]}" if self.space_fingerprint else ""
+        return root / f"{self.evaluator}-{self.aggregation}" / self.network / f"{self.method}{model}-seed{self.seed}"
 
     def identity(self) -> dict[str, Any]:
         """Return the settings that must match for a run directory to be reused."""
@@ -227,7 +238,12 @@ def execute_run(spec: RunSpec, runs_root: Path) -> RunOutcome:
             aggregation=spec.aggregation,
             optimizer_options=dict(spec.options),
             registry=registry,
-            extra_settings={"command": "benchmarks", "method": spec.method},
+            extra_settings={
+                "command": "benchmarks",
+                "method": spec.method,
+                "space_fingerprint": spec.space_fingerprint,
+                "code_commit": git_commit(),
+            },
         )
         curve, evaluation_s, optimizer_s = best_so_far(result.records, spec.budget)
         return RunOutcome(
@@ -305,6 +321,18 @@ def run_all_specs(
         description=description,
         on_result=on_outcome,
     )
+
+
+def space_fingerprint(space: str) -> str:
+    """Return the SHA-256 of the shipped latent model for ``latent``, or "" for other spaces."""
+    if space != "latent":
+        return ""
+    import hashlib
+
+    from vaesa_core.latent.checkpoint import default_model_path
+
+    path = default_model_path()
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
 
 
 def component_available(kind: str, name: str) -> bool:
