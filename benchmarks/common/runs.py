@@ -220,7 +220,14 @@ def execute_run(spec: RunSpec, runs_root: Path) -> RunOutcome:
         # model is loaded and per-layer mapper caches are built only once.
         space_key = ("space", spec.space)
         if space_key not in _COMPONENTS:
+            _COMPONENTS[("fingerprint", spec.space)] = space_fingerprint(spec.space)
             _COMPONENTS[space_key] = build_space(registry, spec.space, design_space=design_space, options={})
+        if _COMPONENTS[("fingerprint", spec.space)] != spec.space_fingerprint:
+            raise RuntimeError(
+                f"The {spec.space} space's model changed since the suite started (hash "
+                f"{_COMPONENTS[('fingerprint', spec.space)][:10]}, expected {spec.space_fingerprint[:10]}). "
+                "Rerun the suite; finished runs are kept."
+            )
         evaluator_key = ("evaluator", spec.evaluator)
         if evaluator_key not in _COMPONENTS:
             _COMPONENTS[evaluator_key] = build_evaluator(
