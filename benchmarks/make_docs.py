@@ -80,6 +80,9 @@ def _header(record: dict[str, Any]) -> str:
         lines.append(f"* Machine: {machine}")
     else:
         lines.append("* Machine: not recorded in the JSON file")
+    load = environment.get("load_average_1_5_15_min")
+    if load:
+        lines.append(f"* Load average when the record was written (1, 5, 15 min): {', '.join(map(str, load))}")
     if environment.get("git_commit"):
         lines.append(f"* Code: commit {environment['git_commit']}")
     return "\n".join(lines) + "\n"

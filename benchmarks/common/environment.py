@@ -72,6 +72,8 @@ def describe_environment(argv: list[str] | None = None) -> dict[str, Any]:
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "git_commit": git_commit(),
         "machine": machine_info(),
+        # Other processes share the cores; a load above the core count slows every timing.
+        "load_average_1_5_15_min": [round(value, 2) for value in os.getloadavg()],
     }
 
 
