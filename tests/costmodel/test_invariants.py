@@ -296,3 +296,32 @@ def test_tied_ranks_follow_dimension_order():
     np.testing.assert_array_equal(tied.valid, ordered.valid)
     np.testing.assert_array_equal(tied.cycles, ordered.cycles)
     np.testing.assert_array_equal(tied.energy_pj, ordered.energy_pj)
+
+
+def test_irregular_multicast_matches_enumeration():
+    from vaesa_core.costmodel.counts import _distinct_child_tiles
+
+    rng = np.random.default_rng(23)
+    layer = Layer(3, 5, 28, 28, 8, 8, stride_w=2, stride_h=1, dilation_w=1, dilation_h=3)
+    n = 300
+    spatial = np.ones((n, 6, 7), dtype=np.int64)
+    spatial[:, 4, :4] = rng.integers(1, 6, size=(n, 4))  # R, S, P, Q spread at the global buffer
+    spatial[:, 4, 4] = rng.integers(1, 3, size=n)  # C
+    spatial[:, 4, 5] = rng.integers(1, 3, size=n)  # K
+    below = np.ones((n, 6, 7), dtype=np.int64)
+    below[:, 4, :] = rng.integers(1, 4, size=(n, 7))
+
+    groups, multipliers = _distinct_child_tiles(layer, spatial, below, None)
+
+    for row in range(n):
+        r, s, p, q, c, k, n_batch = spatial[row, 4]
+        step = below[row, 4]
+        tiles: dict[tuple[int, ...], int] = {}
+        for index in itertools.product(range(r), range(s), range(p), range(q), range(c), range(k), range(n_batch)):
+            ri, si, pi, qi, ci, _ki, ni = index
+            width = pi * step[2] * layer.stride_w + ri * step[0] * layer.dilation_w
+            height = qi * step[3] * layer.stride_h + si * step[1] * layer.dilation_h
+            key = (ni, ci, width, height)
+            tiles[key] = tiles.get(key, 0) + 1
+        assert groups[row, 4, INPUTS] == len(tiles), row
+        assert multipliers[row, 4] == len(set(tiles.values())), row

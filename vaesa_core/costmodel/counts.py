@@ -56,6 +56,9 @@ RELEVANCE = np.array(
 _G_NONE, _G_W_POS, _G_W_NEG, _G_H_POS, _G_H_NEG = range(5)
 _N_STATES = 5
 
+# Largest offset grid (rows x grid cells) built at once for irregular multicast counts.
+_CHUNK_CELLS = 1 << 22
+
 _MOVES_NC = np.zeros(7, dtype=bool)
 _MOVES_NC[[_N, _C]] = True
 
@@ -263,7 +266,33 @@ def _distinct_child_tiles(
     if not irregular.any():
         return groups, multipliers
 
-    rows, levels = np.nonzero(irregular)
+    all_rows, all_levels = np.nonzero(irregular)
+    # Offset grids grow with the fan-out, so huge spatial products (possible
+    # when no fan-out bound is given) are processed in memory-bounded chunks.
+    spread = spatial[all_rows, all_levels]
+    cells = np.maximum(spread[:, _P] * spread[:, _R], spread[:, _Q] * spread[:, _S])
+    by_size = np.argsort(cells, kind="stable")
+    start = 0
+    while start < by_size.size:
+        stop = start + 1
+        while stop < by_size.size and (stop - start + 1) * cells[by_size[stop]] <= _CHUNK_CELLS:
+            stop += 1
+        chunk = by_size[start:stop]
+        _count_irregular(layer, spatial, extents_below, all_rows[chunk], all_levels[chunk], groups, multipliers)
+        start = stop
+    return groups, multipliers
+
+
+def _count_irregular(
+    layer: Layer,
+    spatial: np.ndarray,
+    extents_below: np.ndarray,
+    rows: np.ndarray,
+    levels: np.ndarray,
+    groups: np.ndarray,
+    multipliers: np.ndarray,
+) -> None:
+    """Fill ``groups`` and ``multipliers`` in place for the irregular (row, level) pairs given."""
     s = spatial[rows, levels]  # (n, 7)
     below = extents_below[rows, levels]
     width_count, width_runs = _offset_statistics(
@@ -274,9 +303,10 @@ def _distinct_child_tiles(
     )
     groups[rows, levels, INPUTS] = s[:, _N] * s[:, _C] * width_count * height_count
     # Group size of a tile = (instances sharing its W offset) x (sharing its H offset).
-    products = (width_runs[:, :, None] * height_runs[:, None, :]).reshape(len(rows), -1)
+    width_sizes = _distinct_positive(width_runs)
+    height_sizes = _distinct_positive(height_runs)
+    products = (width_sizes[:, :, None] * height_sizes[:, None, :]).reshape(len(rows), -1)
     multipliers[rows, levels] = _count_distinct_positive(products)
-    return groups, multipliers
 
 
 def _irregular_mask(spatial: np.ndarray) -> np.ndarray:
@@ -313,6 +343,20 @@ def _offset_statistics(
     end = np.minimum(following, (count_a * count_b)[:, None])
     runs = np.where(starts, end - positions, 0)
     return distinct, runs
+
+
+def _distinct_positive(values: np.ndarray) -> np.ndarray:
+    """Return each row's distinct positive values, left-aligned and padded with zeros."""
+    ordered = -np.sort(-values, axis=1)  # descending, zeros last
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first &= ordered > 0
+    width = max(int(first.sum(axis=1).max()), 1)
+    slots = np.cumsum(first, axis=1) - 1
+    compact = np.zeros((values.shape[0], width), dtype=values.dtype)
+    rows, columns = np.nonzero(first)
+    compact[rows, slots[rows, columns]] = ordered[rows, columns]
+    return compact
 
 
 def _count_distinct_positive(values: np.ndarray) -> np.ndarray:
