@@ -325,3 +325,17 @@ def test_irregular_multicast_matches_enumeration():
             tiles[key] = tiles.get(key, 0) + 1
         assert groups[row, 4, INPUTS] == len(tiles), row
         assert multipliers[row, 4] == len(set(tiles.values())), row
+
+
+def test_simba_batch_equals_stacked_architectures():
+    from vaesa_core.costmodel import simba_arch_batch
+
+    designs = simba_space().sample(200, np.random.default_rng(29))
+    fast = simba_arch_batch(designs)
+    slow = stack_architectures([simba_architecture(design) for design in designs])
+    assert fast.level_names == slow.level_names
+    for name in (
+        "keeps", "block_sizes", "entries", "instances", "fanouts", "clusters", "vector_energy_pj",
+        "read_bandwidth", "write_bandwidth", "mac_instances", "mac_energy_pj",
+    ):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)

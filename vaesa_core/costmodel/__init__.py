@@ -11,6 +11,7 @@ from vaesa_core.costmodel.model import (
     stack_architectures,
 )
 from vaesa_core.costmodel.sampling import prime_factors, random_mappings
+from vaesa_core.costmodel.simba_batch import simba_arch_batch
 from vaesa_core.costmodel.scalar import DatatypeAccess, MappingCost, score_mapping
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "prime_factors",
     "random_mappings",
     "score_mapping",
+    "simba_arch_batch",
     "stack_architectures",
 ]
