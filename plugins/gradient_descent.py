@@ -27,12 +27,12 @@ _logger = logging.getLogger(__name__)
 
 #: Options of ``gd`` with their help text.
 OPTIONS: dict[str, str] = {
-    "starts": "trajectories descended together in each round (default 4)",
-    "steps": "Adam steps per trajectory (default 100)",
-    "snapshots": "points taken evenly along each trajectory, the start included (default 10)",
+    "starts": "trajectories descended together in each round (default 8)",
+    "steps": "Adam steps per trajectory (default 50)",
+    "snapshots": "points taken evenly along each trajectory, the start included (default 8)",
     "lr": "initial Adam learning rate, as a fraction of each coordinate's range (default 0.05)",
     "final_lr": "learning rate of the last step relative to the first; cosine schedule (default 0.01)",
-    "start_pool": "prior draws scored by the surrogate for each start; the best one starts (default 16)",
+    "start_pool": "prior draws scored by the surrogate for each start; the best one starts (default 8)",
     "restart_from_best": "after the first round, start one trajectory at the best evaluated point (default true)",
 }
 
@@ -81,12 +81,12 @@ class GradientDescent(Optimizer):
     def __init__(self, context: SearchContext) -> None:
         super().__init__(context)
         reader = OptionReader(self.name, context.options, OPTIONS)
-        self.starts = reader.integer("starts", 4, minimum=1)
-        self.steps = reader.integer("steps", 100, minimum=1)
-        self.snapshots = reader.integer("snapshots", 10, minimum=1)
+        self.starts = reader.integer("starts", 8, minimum=1)
+        self.steps = reader.integer("steps", 50, minimum=1)
+        self.snapshots = reader.integer("snapshots", 8, minimum=1)
         self.lr = reader.real("lr", 0.05, minimum=0.0, exclusive_minimum=True)
         self.final_lr = reader.real("final_lr", 0.01, minimum=0.0, maximum=1.0)
-        self.start_pool = reader.integer("start_pool", 16, minimum=1)
+        self.start_pool = reader.integer("start_pool", 8, minimum=1)
         self.restart_from_best = reader.boolean("restart_from_best", True)
         reader.check_unused()
         if self.snapshots > self.steps + 1:
