@@ -182,8 +182,11 @@ def compute_counts(
             else:
                 loads = walk.loads(datatype, child, tiles[:, child, datatype], exact=exact)
                 fill_count = loads
-                if datatype == INPUTS and child + 1 < n_levels:
-                    fill_count = loads * fill_multipliers[:, child + 1]
+                if datatype == INPUTS:
+                    # NOTE: only the parent level's own spatial loops are checked for
+                    # irregular multicast groups; in the Simba-like hierarchy every
+                    # input parent is the level right above its child.
+                    fill_count = loads * fill_multipliers[:, parent]
                 fills[:, child, datatype] = fill_count
             spread = groups_through[:, parent, datatype]
             if child >= 0:
