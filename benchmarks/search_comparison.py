@@ -37,7 +37,14 @@ from benchmarks.common.environment import describe_environment, repo_relative
 from benchmarks.common.metrics import compare_to_random, spread
 from benchmarks.common.plots import plot_best_so_far
 from benchmarks.common.records import markdown_table, write_json
-from benchmarks.common.runs import RunOutcome, RunSpec, component_available, run_all_specs, space_fingerprint
+from benchmarks.common.runs import (
+    RunOutcome,
+    RunSpec,
+    component_available,
+    read_finished_run,
+    run_all_specs,
+    space_fingerprint,
+)
 
 SUITE = "search_comparison"
 
@@ -77,6 +84,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--aggregation", choices=("unique", "weighted"), default="unique",
         help="Network sums: each unique layer once (default, as the published VAESA numbers) or weighted by repeats.",
+    )
+    parser.add_argument(
+        "--report-only", action="store_true",
+        help="Write the record and plots from the finished runs only; start no run (use while a suite is running).",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -230,9 +241,12 @@ def main(argv: list[str] | None = None) -> int:
             write_json(json_path, summarise(finished, args, skipped, len(specs)))
             last_write[0] = time.monotonic()
 
-    outcomes = run_all_specs(
-        specs, runs_root, workers=args.workers, progress=not args.no_progress, description=SUITE, on_outcome=save
-    )
+    if args.report_only:
+        outcomes = [outcome for spec in specs if (outcome := read_finished_run(spec, runs_root)) is not None]
+    else:
+        outcomes = run_all_specs(
+            specs, runs_root, workers=args.workers, progress=not args.no_progress, description=SUITE, on_outcome=save
+        )
     record = summarise(outcomes, args, skipped, len(specs))
     record["plots"] = {}
     for network, entry in record["networks"].items():

@@ -32,6 +32,7 @@ __all__ = [
     "component_available",
     "execute_run",
     "map_with_pool",
+    "read_finished_run",
     "run_all_specs",
     "space_fingerprint",
 ]
@@ -170,6 +171,15 @@ def _read_finished(run_dir: Path, spec: RunSpec) -> RunOutcome | None:
         return None
     curve, evaluation_s, optimizer_s = best_so_far(read_trace(run_dir / "trace.jsonl"), spec.budget)
     return RunOutcome(spec, curve, len(curve), True, True, 0.0, evaluation_s, optimizer_s)
+
+
+def read_finished_run(spec: RunSpec, runs_root: Path) -> RunOutcome | None:
+    """Return the outcome of ``spec`` if its run directory holds a finished run, else None (never runs anything)."""
+    run_dir = spec.run_dir(Path(runs_root))
+    identity_path = run_dir / "benchmark_run.json"
+    if not identity_path.exists() or json.loads(identity_path.read_text()) != spec.identity():
+        return None
+    return _read_finished(run_dir, spec)
 
 
 def _check_identity(run_dir: Path, spec: RunSpec) -> None:
