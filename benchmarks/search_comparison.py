@@ -217,17 +217,23 @@ def main(argv: list[str] | None = None) -> int:
     methods, skipped = _available_methods(args.methods)
     args.methods = methods
     fingerprints = {space: space_fingerprint(space) for space, _ in METHODS.values()}
-    # The paper's comparison (random, vae_bo, bo) runs first, seed by seed, so
-    # a suite stopped early still has paired seeds for the headline numbers.
+    # The paper's comparison (random, vae_bo, bo) runs first, and the two
+    # networks with the fewest layers get all their seeds before the next two,
+    # so a suite stopped early has every seed for some networks.
+    from vaesa_core.workloads import resolve_workload
+
     tiers = [[m for m in methods if m in PRIORITY_METHODS], [m for m in methods if m not in PRIORITY_METHODS]]
+    by_cost = sorted(args.networks, key=lambda name: len(resolve_workload(name).layers))
+    network_groups = [by_cost[index : index + 2] for index in range(0, len(by_cost), 2)]
     specs = [
         RunSpec(
             network, method, *METHODS[method], seed, args.budget, args.evaluator, args.aggregation,
             space_fingerprint=fingerprints[METHODS[method][0]],
         )
         for tier in tiers
+        for group in network_groups
         for seed in range(args.seeds)
-        for network in args.networks
+        for network in group
         for method in tier
     ]
 
