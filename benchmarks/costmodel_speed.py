@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -120,13 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     mappings = args.mappings or (1000 if args.quick else 4000)
     repeats = args.repeats or (1 if args.quick else 3)
 
+    load_before = os.getloadavg()[0]
     results = measure(layers=layers, mappings=mappings, designs=args.designs, repeats=repeats, seed=args.seed)
+    # Other processes inflate even CPU time (shared caches, hyper-threads), so the load is recorded.
+    load_average = {"before": load_before, "after": os.getloadavg()[0], "logical_cores": os.cpu_count()}
     record = {
         "suite": SUITE,
         "quick": args.quick,
         "environment": describe_environment(),
         "settings": {"layers": len(layers), "mappings": mappings, "designs": args.designs, "repeats": repeats,
                      "seed": args.seed, "timer": "process CPU time, best of repeats"},
+        "load_average_1min": load_average,
         **results,
     }
     write_json(args.out, record)
@@ -141,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         ],
     ))
     print(f"\nWall-clock median, exact path: {results['median_exact_wall_us_per_mapping']:.3g} us per mapping.")
+    print(f"1-minute load average {load_average['before']:.1f} before, {load_average['after']:.1f} after "
+          f"({load_average['logical_cores']} logical cores).")
     print(f"Record written to {args.out}")
     return 0
 
