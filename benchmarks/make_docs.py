@@ -206,6 +206,10 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
         f"evaluator `{settings['evaluator']}`.\n"
         f"* Runs finished: {record['runs_finished']} of {record['runs_planned']}.\n"
     )
+    if record.get("code_commits"):
+        text += f"* Runs made with the code of commit(s): {', '.join(record['code_commits'])}.\n"
+    if settings.get("latent_model_sha256"):
+        text += f"* Latent model: SHA-256 {settings['latent_model_sha256'][:16]}...\n"
     if record.get("skipped_methods"):
         text += "* Methods not run: " + "; ".join(f"{m} ({why})" for m, why in record["skipped_methods"].items()) + "\n"
     if record.get("failures"):

@@ -176,6 +176,7 @@ def summarise(
         "skipped_methods": skipped,
         "failures": failures,
         "search_time_s": runtime,
+        "code_commits": sorted({outcome.code_commit for outcome in outcomes if outcome.code_commit}),
         "paper_vae_bo": PAPER_VAE_BO,
         "networks": networks,
     }

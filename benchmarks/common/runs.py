@@ -104,6 +104,7 @@ class RunOutcome:
         evaluation_s: Summed evaluator wall time over the trace, seconds.
         optimizer_s: Summed optimizer (ask + tell) wall time over the trace, seconds.
         error: Error message when the run failed, else None.
+        code_commit: Commit of the code that made the run (from its settings).
     """
 
     spec: RunSpec
@@ -115,6 +116,7 @@ class RunOutcome:
     evaluation_s: float = 0.0
     optimizer_s: float = 0.0
     error: str | None = None
+    code_commit: str | None = None
 
     @property
     def best_edp(self) -> float:
@@ -170,7 +172,8 @@ def _read_finished(run_dir: Path, spec: RunSpec) -> RunOutcome | None:
     if recorded_budget < spec.budget and int(summary.get("evaluations", 0)) >= recorded_budget:
         return None
     curve, evaluation_s, optimizer_s = best_so_far(read_trace(run_dir / "trace.jsonl"), spec.budget)
-    return RunOutcome(spec, curve, len(curve), True, True, 0.0, evaluation_s, optimizer_s)
+    commit = summary.get("settings", {}).get("code_commit")
+    return RunOutcome(spec, curve, len(curve), True, True, 0.0, evaluation_s, optimizer_s, code_commit=commit)
 
 
 def read_finished_run(spec: RunSpec, runs_root: Path) -> RunOutcome | None:
@@ -264,7 +267,8 @@ def execute_run(spec: RunSpec, runs_root: Path) -> RunOutcome:
         )
         curve, evaluation_s, optimizer_s = best_so_far(result.records, spec.budget)
         return RunOutcome(
-            spec, curve, len(curve), result.complete, False, time.perf_counter() - started, evaluation_s, optimizer_s
+            spec, curve, len(curve), result.complete, False, time.perf_counter() - started, evaluation_s, optimizer_s,
+            code_commit=result.settings.get("code_commit"),
         )
     except Exception as error:  # one failed run must not end a suite of hundreds
         _logger.warning("Run %s failed: %s: %s", spec, type(error).__name__, error)
