@@ -1,7 +1,7 @@
 """Cached, resumable search runs for the benchmarks, executed by a small process pool.
 
 Each run lives in its own run directory written by
-``vaesa_core.runner.run_search``. A run whose ``summary.json`` says it is
+``vaesa_core.runner.run_search``. A run whose ``summary.json`` records it as
 complete with at least the requested budget is read back without running;
 a run with a partial trace is resumed with ``resume=True``, so a suite that
 was interrupted continues where it stopped. The budget is not part of the
@@ -177,7 +177,7 @@ def _read_finished(run_dir: Path, spec: RunSpec) -> RunOutcome | None:
 
 
 def read_finished_run(spec: RunSpec, runs_root: Path) -> RunOutcome | None:
-    """Return the outcome of ``spec`` if its run directory holds a finished run, else None (never runs anything)."""
+    """Return the outcome of ``spec`` if its run directory contains a finished run, else None (never runs anything)."""
     run_dir = spec.run_dir(Path(runs_root))
     identity_path = run_dir / "benchmark_run.json"
     if not identity_path.exists() or json.loads(identity_path.read_text()) != spec.identity():
