@@ -223,6 +223,8 @@ def _reference_input_loads(layer, factors, orders, child):
         Layer(5, 5, 12, 12, 4, 2, stride_w=2, stride_h=2),
         Layer(3, 3, 8, 8, 2, 2, N=2, dilation_w=2),
         Layer(7, 1, 9, 4, 2, 3, stride_w=3),
+        Layer(1, 1, 12, 10, 4, 4, stride_w=2, stride_h=3),
+        Layer(1, 1, 9, 9, 2, 3, N=2),
     ],
     ids=lambda layer: layer.key(),
 )

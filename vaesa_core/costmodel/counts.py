@@ -430,8 +430,10 @@ class _SlotWalk:
 
     def loads(self, datatype: int, child: int, tile: np.ndarray, *, exact: bool) -> np.ndarray:
         """Return ``L(child)`` for one datatype, shape ``(M,)``."""
-        if datatype == INPUTS and exact:
+        if datatype == INPUTS and exact and (self.layer.R > 1 or self.layer.S > 1):
             return _input_walk_loads(self, child, tile)
+        # With R = S = 1 a P or Q step is at least the window, so input boxes
+        # never overlap partially and the closed form below is exact.
         following = self._next_relevant(datatype)
         n_slots = self.bounds.shape[1]
         first = following[:, min((child + 1) * 7, n_slots)]
