@@ -125,7 +125,9 @@ def run_cosa(
     JSON line, so a long run can be followed or salvaged.
     """
     samples = [sample_rows(data_dir, key, rows, seed).assign(layer=key) for key in keys]
-    frame = pd.concat(samples, ignore_index=True)
+    # Round-robin over layers, so that a run cut short still spans every layer.
+    frame = pd.concat([sample.assign(round=range(len(sample))) for sample in samples], ignore_index=True)
+    frame = frame.sort_values(["round", "layer"], kind="stable").reset_index(drop=True)
     tasks = [(row.layer, config_of(row), time_limit_s) for row in frame.itertuples()]
     outputs = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:

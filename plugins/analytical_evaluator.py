@@ -9,7 +9,8 @@ Options (strings from the CLI are converted):
 
 * ``time_limit_s``: CoSA solver limit per (layer, design), seconds (``cosa``).
 * ``seed``, ``objective``, ``initial_samples``, ``frontier_size``,
-  ``max_rounds``, ``final_candidates``: see ``FastMapper`` (``fast``).
+  ``max_rounds``, ``final_candidates``, ``kicks``, ``exact_search``: see
+  ``FastMapper`` (``fast``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _FAST_OPTIONS = {
     "frontier_size": int,
     "max_rounds": int,
     "final_candidates": int,
+    "kicks": int,
     "exact_search": lambda value: str(value).lower() in ("1", "true", "yes", "on"),
 }
 _COSA_OPTIONS = {"time_limit_s": float}

@@ -92,6 +92,7 @@ _UTIL_WEIGHT = -0.1
 _COMPUTE_WEIGHT = 10.0
 _TRAFFIC_WEIGHT = 1.0
 _INNER_LEVELS = 4
+_TIE_BREAK = 1e-4
 _P, _Q = 2, 3
 
 
@@ -139,23 +140,29 @@ class MipSolution:
 
 
 class _Indexer:
-    """Column positions of the MIP's variables."""
+    """Column positions of the MIP's variables.
 
-    def __init__(self, n_factors: int, n_rs: int) -> None:
-        self.n_factors = n_factors
-        self.n_levels = _INNER_LEVELS + n_factors + 1
-        self.x_count = self.n_levels * n_factors * 2
+    Equal prime factors of one dimension form one factor *type*; x(level,
+    type, kind) counts the copies of the type placed there (0 or 1 in a
+    slot), which removes the symmetry between interchangeable copies.
+    """
+
+    def __init__(self, n_types: int, n_slots: int, n_rs: int) -> None:
+        self.n_types = n_types
+        self.n_slots = n_slots
+        self.n_levels = _INNER_LEVELS + n_slots + 1
+        self.x_count = self.n_levels * n_types * 2
         self.y_start = self.x_count
-        self.zz_start = self.y_start + 3 * n_factors
+        self.zz_start = self.y_start + 3 * n_slots
         self.u_start = self.zz_start + 2
         self.w_start = self.u_start + n_rs
-        self.total = self.w_start + 3 * n_factors * n_factors
+        self.total = self.w_start + 3 * n_slots * n_types
 
     def x(self, level: int, factor: int, kind: int) -> int:
-        return (level * self.n_factors + factor) * 2 + kind
+        return (level * self.n_types + factor) * 2 + kind
 
     def y(self, datatype: int, slot: int) -> int:
-        return self.y_start + datatype * self.n_factors + slot
+        return self.y_start + datatype * self.n_slots + slot
 
     def zz(self, dim: int) -> int:
         return self.zz_start + (dim - _P)
@@ -164,7 +171,7 @@ class _Indexer:
         return self.u_start + position
 
     def w(self, datatype: int, slot: int, factor: int) -> int:
-        return self.w_start + (datatype * self.n_factors + slot) * self.n_factors + factor
+        return self.w_start + (datatype * self.n_slots + slot) * self.n_types + factor
 
 
 class _Rows:
@@ -224,16 +231,20 @@ def solve_cosa_mip(
     """
     dims_of_factor: list[int] = []
     values: list[int] = []
+    copies: list[int] = []
     for dim_index, dim in enumerate(LAYER_DIMS):
-        for value in prime_factors(layer.dims[dim]):
+        primes = prime_factors(layer.dims[dim])
+        for value in sorted(set(primes)):
             dims_of_factor.append(dim_index)
             values.append(value)
+            copies.append(primes.count(value))
     n_factors = len(values)
+    n_slots = sum(copies)
     log_f = np.log2(np.array(values, dtype=float))
     rs_factors = [n for n in range(n_factors) if dims_of_factor[n] in (0, 1)]
-    index = _Indexer(n_factors, len(rs_factors))
-    slots = range(_INNER_LEVELS, _INNER_LEVELS + n_factors)
-    dram = _INNER_LEVELS + n_factors
+    index = _Indexer(n_factors, n_slots, len(rs_factors))
+    slots = range(_INNER_LEVELS, _INNER_LEVELS + n_slots)
+    dram = _INNER_LEVELS + n_slots
     strides = (layer.stride_w, layer.stride_h)
     capacity_log = np.log2(np.maximum(np.asarray(entries, dtype=float)[:, None] * PARTITION_RATIOS, 1.0))
     fanout_log = np.log2(np.asarray(fanout, dtype=float))
@@ -246,16 +257,12 @@ def solve_cosa_mip(
     cost = np.zeros(index.total)
     rows = _Rows()
 
-    # Placement: at most one kind per (level, factor), one factor per slot,
-    # every factor exactly once.
-    for level in range(index.n_levels):
-        for n in range(n_factors):
-            rows.add({index.x(level, n, 0): 1.0, index.x(level, n, 1): 1.0}, -np.inf, 1.0)
+    # Placement: one factor per slot, every copy of every type exactly once.
     for slot in slots:
         rows.add({index.x(slot, n, k): 1.0 for n in range(n_factors) for k in range(2)}, -np.inf, 1.0)
     for n in range(n_factors):
-        rows.add({index.x(level, n, k): 1.0 for level in range(index.n_levels) for k in range(2)}, 1.0, 1.0)
-
+        terms = {index.x(level, n, k): 1.0 for level in range(index.n_levels) for k in range(2)}
+        rows.add(terms, float(copies[n]), float(copies[n]))
 
     # y(v, slot): a temporal factor relevant to v sits at or below the slot.
     for v in range(3):
@@ -271,22 +278,24 @@ def solve_cosa_mip(
 
     # zz(P), zz(Q): some factor of that dimension sits at or below the input buffer.
     for dim in (_P, _Q):
-        inner = [index.x(level, n, k) for n in range(n_factors) if dims_of_factor[n] == dim
+        inner = [(index.x(level, n, k), copies[n]) for n in range(n_factors) if dims_of_factor[n] == dim
                  for level in range(_INNER_LEVELS) for k in range(2)]
-        for column in inner:
-            rows.add({index.zz(dim): 1.0, column: -1.0}, 0.0, np.inf)
+        for column, count in inner:
+            rows.add({index.zz(dim): float(count), column: -1.0}, 0.0, np.inf)
+        inner = [column for column, _ in inner]
         terms = {index.zz(dim): 1.0}
         for column in inner:
             _add(terms, column, -1.0)
         rows.add(terms, -np.inf, 0.0)
 
-    # u_n = (1 - x_DRAM(n)) * zz(P or Q) for each R/S factor n.
+    # u_n = (copies_n - x_DRAM(n)) * zz(P or Q) for each R/S factor type n.
     for position, n in enumerate(rs_factors):
         at_dram = (index.x(dram, n, 0), index.x(dram, n, 1))
         zz_column = index.zz(dims_of_factor[n] + 2)
-        rows.add({index.u(position): 1.0, at_dram[0]: 1.0, at_dram[1]: 1.0}, -np.inf, 1.0)
-        rows.add({index.u(position): 1.0, zz_column: -1.0}, -np.inf, 0.0)
-        rows.add({index.u(position): 1.0, zz_column: -1.0, at_dram[0]: 1.0, at_dram[1]: 1.0}, 0.0, np.inf)
+        count = float(copies[n])
+        rows.add({index.u(position): 1.0, at_dram[0]: 1.0, at_dram[1]: 1.0}, -np.inf, count)
+        rows.add({index.u(position): 1.0, zz_column: -count}, -np.inf, 0.0)
+        rows.add({index.u(position): 1.0, zz_column: -count, at_dram[0]: 1.0, at_dram[1]: 1.0}, 0.0, np.inf)
 
     # Spatial fan-out per inner level, over all slots together, and at DRAM.
     rows.add({index.x(slot, n, 0): log_f[n] for slot in slots for n in range(n_factors)}, -np.inf, fanout_log[4])
@@ -313,8 +322,8 @@ def solve_cosa_mip(
                         _add(terms, index.x(placed, n, 1), coefficient)
             if level == 3 and v == 1:
                 for position, n in enumerate(rs_factors):
-                    # (1 - x_DRAM) log2 f + u (1 - log2 f)
-                    constant += log_f[n]
+                    # (copies - x_DRAM) log2 f + u (1 - log2 f)
+                    constant += copies[n] * log_f[n]
                     _add(terms, index.x(dram, n, 0), -log_f[n])
                     _add(terms, index.x(dram, n, 1), -log_f[n])
                     _add(terms, index.u(position), 1.0 - log_f[n])
@@ -350,9 +359,23 @@ def solve_cosa_mip(
     for n in range(n_factors):
         cost[index.x(dram, n, 1)] += _TRAFFIC_WEIGHT * (1.01 + 1.0 + 1.0) * log_f[n]
 
+    # NOTE: Gurobi and HiGHS pick different optima among ties. A tiny
+    # preference for spatial loops on earlier dimensions (R..N order)
+    # reproduces CoSA's choice on the worked examples (e.g. C before K
+    # across the accumulation buffer's lanes for FC 4096->1000).
+    for level in (*range(_INNER_LEVELS), *slots):
+        for n in range(n_factors):
+            cost[index.x(level, n, 0)] += _TIE_BREAK * dims_of_factor[n] * log_f[n]
+
     integrality = np.zeros(index.total)
     integrality[: index.u_start] = 1
-    bounds = Bounds(np.zeros(index.total), np.ones(index.total))
+    upper = np.ones(index.total)
+    for level in (*range(_INNER_LEVELS), dram):
+        for n in range(n_factors):
+            upper[[index.x(level, n, 0), index.x(level, n, 1)]] = copies[n]
+    for position, n in enumerate(rs_factors):
+        upper[index.u(position)] = copies[n]
+    bounds = Bounds(np.zeros(index.total), upper)
 
     start = time.perf_counter()
     result = milp(
@@ -392,31 +415,40 @@ def _decode(
     first slot holding one of their temporal factors, followed by the
     dimensions that hold none in R, S, P, Q, C, K, N order.
     """
-    n_factors = index.n_factors
-    levels = np.full(n_factors, 5, dtype=np.int64)
-    spatial = np.zeros(n_factors, dtype=bool)
-    for n in range(n_factors):
+    # One entry per copy, dimension by dimension, primes ascending, as CoSA
+    # lists them; copies of one type take the inner levels first.
+    out_dims: list[int] = []
+    out_values: list[int] = []
+    out_levels: list[int] = []
+    out_spatial: list[bool] = []
+    for n in range(index.n_types):
         for level in range(index.n_levels):
             for kind in range(2):
-                if solution[index.x(level, n, kind)] < 0.5:
+                count = int(round(solution[index.x(level, n, kind)]))
+                if count <= 0:
                     continue
                 if level == dram or values[n] == 1 and level < _INNER_LEVELS:
-                    levels[n] = 5
-                    spatial[n] = kind == 0 and values[n] > 1
+                    placed, spatial = 5, kind == 0 and values[n] > 1
                 elif level < _INNER_LEVELS:
-                    levels[n] = level
-                    spatial[n] = kind == 0
+                    placed, spatial = level, kind == 0
                 else:
-                    levels[n] = 4
-                    spatial[n] = kind == 0
+                    placed, spatial = 4, kind == 0
+                out_dims += [int(dims_of_factor[n])] * count
+                out_values += [int(values[n])] * count
+                out_levels += [placed] * count
+                out_spatial += [bool(spatial)] * count
 
     first_seen: list[int] = []
     for slot in slots:
-        for n in range(n_factors):
+        for n in range(index.n_types):
             if solution[index.x(slot, n, 1)] >= 0.5 and int(dims_of_factor[n]) not in first_seen:
                 first_seen.append(int(dims_of_factor[n]))
     first_seen += [dim for dim in range(len(LAYER_DIMS)) if dim not in first_seen]
     gb_order = np.empty(len(LAYER_DIMS), dtype=np.int64)
     for rank, dim in enumerate(first_seen):
         gb_order[dim] = rank
-    return MipSolution(dims_of_factor, values, levels, spatial, gb_order, objective, optimal, seconds)
+    order = np.argsort(np.array(out_dims) * 10**6 + np.array(out_values), kind="stable")
+    return MipSolution(
+        np.array(out_dims)[order], np.array(out_values)[order], np.array(out_levels, dtype=np.int64)[order],
+        np.array(out_spatial, dtype=bool)[order], gb_order, objective, optimal, seconds,
+    )

@@ -140,10 +140,14 @@ class FastMapper(Mapper):
         exact_pool = self._exact_pool(layer, designs)
         exact_pool.add(*self._shortlist(pool, designs))
 
-        cycles, energy = exact_pool.score(designs)
-        keys = self._keys(cycles, energy)
-        chosen = np.argmin(keys, axis=0)
-        feasible = np.isfinite(keys[chosen, np.arange(len(configs))])
+        if exact_pool.size == 0:
+            chosen = np.zeros(len(configs), dtype=np.int64)
+            feasible = np.zeros(len(configs), dtype=bool)
+        else:
+            cycles, energy = exact_pool.score(designs)
+            keys = self._keys(cycles, energy)
+            chosen = np.argmin(keys, axis=0)
+            feasible = np.isfinite(keys[chosen, np.arange(len(configs))])
         return self._package(layer, configs, limits, batch, exact_pool, chosen, feasible)
 
     # -- pools -----------------------------------------------------------------
