@@ -123,3 +123,26 @@ def test_detail_and_export_use_evaluator_mapping(tmp_path, dram_evaluator):
     assert result.output.count("MACs") == 8
     assert "Wrote Timeloop inputs of 8 design-layer pair(s)" in result.output
     assert len(list((tmp_path / "out" / BASE_CONFIG.label()).iterdir())) == 8
+
+
+def test_mapping_bypass_entries_apply_to_detail_and_export(tmp_path):
+    layer = Layer(3, 3, 7, 7, 16, 32)
+    architecture = simba_architecture(BASE_CONFIG)
+    document = mapping_to_dict(_all_in_dram(layer), architecture)
+    for entry in document["mapping"]:
+        if entry["type"] == "bypass" and entry["target"] == "GlobalBuffer":
+            entry["keep"], entry["bypass"] = ["Inputs"], ["Weights", "Outputs"]
+    mapping_file = tmp_path / "map.yaml"
+    mapping_file.write_text(yaml.safe_dump(document))
+
+    result = _invoke(
+        "evaluate", "--config", BASE, "--layer", "R=3,S=3,P=7,Q=7,C=16,K=32", "--mapping", mapping_file,
+        "--detail", "--export-timeloop", tmp_path / "out",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "GlobalBuffer  Outputs" not in result.output
+    assert "GlobalBuffer   Inputs" in result.output
+    exported = yaml.safe_load((tmp_path / "out" / BASE_CONFIG.label() / layer.label() / "map.yaml").read_text())
+    global_buffer = [e for e in exported["mapping"] if e["type"] == "bypass" and e["target"] == "GlobalBuffer"]
+    assert global_buffer[0]["keep"] == ["Inputs"]

@@ -10,7 +10,7 @@ import click
 
 from vaesa_core.cli.components import build_evaluator
 from vaesa_core.cli.errors import user_errors
-from vaesa_core.cli.mapping_detail import export_points, print_detail, score_mapping_file
+from vaesa_core.cli.mapping_detail import architecture_builder, export_points, print_detail, score_mapping_file
 from vaesa_core.cli.options import parse_key_values
 from vaesa_core.errors import InvalidConfigError
 from vaesa_core.evaluation import evaluate_network
@@ -105,7 +105,8 @@ def evaluate_command(
         else:
             network = resolve_workload(workload)  # type: ignore[arg-type]
         if mapping_file is not None:
-            costs, _ = score_mapping_file(mapping_file, configs, network.layers[0])
+            costs, imported = score_mapping_file(mapping_file, configs, network.layers[0])
+            architecture_of = architecture_builder(imported)
             source = f"mapping {mapping_file} (analytical cost model)"
         else:
             registry = get_registry()
@@ -118,6 +119,7 @@ def evaluate_command(
             finally:
                 evaluator.close()
             source = f"evaluator {evaluator.name}{' (estimates)' if evaluator.estimate else ''}"
+            architecture_of = architecture_builder()
 
     rows = []
     for config, cost in zip(configs, costs):
@@ -141,7 +143,7 @@ def evaluate_command(
             click.echo(",".join(_format_metric(row[column]) for column in (*PARAMETER_NAMES, *RESULT_COLUMNS)))
     with user_errors():
         if detail:
-            print_detail(configs, network, costs)
+            print_detail(configs, network, costs, architecture_of=architecture_of)
         if export_dir is not None:
-            written = export_points(export_dir, configs, network, costs)
+            written = export_points(export_dir, configs, network, costs, architecture_of=architecture_of)
             click.echo(f"Wrote Timeloop inputs of {written} design-layer pair(s) under {export_dir}")

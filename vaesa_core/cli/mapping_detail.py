@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
 
-from vaesa_core.arch import simba_architecture
+from vaesa_core.arch import Architecture, simba_architecture
 from vaesa_core.costmodel import MappingCost, score_mapping
 from vaesa_core.evaluation import LayerCost, NetworkCost, Status
-from vaesa_core.mapping import Mapping
 from vaesa_core.space import HardwareConfig
-from vaesa_core.timeloop_io import export_timeloop, load_mapping
+from vaesa_core.timeloop_io import ImportedMapping, export_timeloop, load_mapping
 from vaesa_core.workloads import Layer, Network
 
-__all__ = ["score_mapping_file", "print_detail", "export_points"]
+__all__ = ["architecture_builder", "score_mapping_file", "print_detail", "export_points"]
 
 
-def score_mapping_file(path: Path, configs: Sequence[HardwareConfig], layer: Layer) -> tuple[list[NetworkCost], Mapping]:
+def score_mapping_file(
+    path: Path, configs: Sequence[HardwareConfig], layer: Layer
+) -> tuple[list[NetworkCost], ImportedMapping]:
     """Score the Timeloop v0.2 mapping in ``path`` for ``layer`` on each design.
 
     The file's bypass entries override the Simba-like keep sets. An illegal
@@ -46,7 +47,7 @@ def score_mapping_file(path: Path, configs: Sequence[HardwareConfig], layer: Lay
         else:
             layer_cost = LayerCost.invalid(Status.INFEASIBLE, cost.reason)
             costs.append(NetworkCost(float("inf"), float("inf"), (layer_cost,), Status.INFEASIBLE, cost.reason))
-    return costs, imported.mapping
+    return costs, imported
 
 
 def _points(configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]):
@@ -55,7 +56,20 @@ def _points(configs: Sequence[HardwareConfig], network: Network, costs: Sequence
             yield config, layer, layer_cost
 
 
-def print_detail(configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]) -> None:
+def architecture_builder(imported: ImportedMapping | None = None) -> Callable[[HardwareConfig], Architecture]:
+    """Return a function that builds a design's architecture, with ``imported``'s keep sets if given."""
+    if imported is None:
+        return simba_architecture
+    return lambda config: imported.apply_keeps(simba_architecture(config))
+
+
+def print_detail(
+    configs: Sequence[HardwareConfig],
+    network: Network,
+    costs: Sequence[NetworkCost],
+    *,
+    architecture_of: Callable[[HardwareConfig], Architecture] = simba_architecture,
+) -> None:
     """Print each (design, layer) pair's per-level, per-datatype reads, fills, updates and energy."""
     for config, layer, layer_cost in _points(configs, network, costs):
         click.echo(f"\n{config.label()} / {layer.label()}")
@@ -63,13 +77,18 @@ def print_detail(configs: Sequence[HardwareConfig], network: Network, costs: Seq
         if mapping is None:
             click.echo(f"  no mapping to detail ({layer_cost.status.value}: {layer_cost.reason or 'none returned'})")
             continue
-        detail: MappingCost = score_mapping(simba_architecture(config), layer, mapping)
+        detail: MappingCost = score_mapping(architecture_of(config), layer, mapping)
         click.echo(mapping.describe())
         click.echo(detail.table())
 
 
 def export_points(
-    directory: Path, configs: Sequence[HardwareConfig], network: Network, costs: Sequence[NetworkCost]
+    directory: Path,
+    configs: Sequence[HardwareConfig],
+    network: Network,
+    costs: Sequence[NetworkCost],
+    *,
+    architecture_of: Callable[[HardwareConfig], Architecture] = simba_architecture,
 ) -> int:
     """Write Timeloop arch/problem/mapping YAML for every pair that has a mapping.
 
@@ -84,6 +103,6 @@ def export_points(
         if mapping is None:
             click.echo(f"No mapping to export for {config.label()} / {layer.label()} ({layer_cost.status.value})")
             continue
-        export_timeloop(directory / config.label() / layer.label(), simba_architecture(config), layer, mapping)
+        export_timeloop(directory / config.label() / layer.label(), architecture_of(config), layer, mapping)
         written += 1
     return written
