@@ -132,3 +132,21 @@ def test_bad_inputs_raise_with_the_field():
         load_problem({"problem": {"shape": "gemm", "C": 1, "K": 1}})
     with pytest.raises(ValueError, match="top-level 'arch:'"):
         load_architecture({"architecture": {}})
+
+
+def test_export_matches_golden_arch_file(golden_dir):
+    import json
+
+    for case in ("case000", "case010", "case020", "case030"):
+        folder = golden_dir / case
+        design = HardwareConfig(**json.loads((folder / "expected.json").read_text())["design"])
+        golden = yaml.safe_load((folder / "arch.yaml").read_text())
+
+        exported = architecture_to_dict(simba_architecture(design))
+
+        # meshX changes no cost; the golden files fix it at 16 while designs carry pes.
+        for document in (golden, exported):
+            document["arch"]["arithmetic"].pop("meshX", None)
+            for level in document["arch"]["storage"]:
+                level.pop("meshX", None)
+        assert exported == golden, case
