@@ -341,3 +341,11 @@ def test_simba_batch_equals_stacked_architectures():
         "read_bandwidth", "write_bandwidth", "mac_instances", "mac_energy_pj",
     ):
         np.testing.assert_array_equal(getattr(fast, name), getattr(slow, name), err_msg=name)
+
+
+def test_mismatched_batches_raise_with_fix():
+    layer = Layer(3, 3, 8, 8, 4, 4)
+    factors, orders = _base_mapping(layer)
+    designs = stack_architectures([simba_architecture(), simba_architecture()])
+    with pytest.raises(ValueError, match=r"pass factors\[:, None\]"):
+        evaluate_mappings(designs, layer, np.stack([factors] * 3), np.stack([orders] * 3))

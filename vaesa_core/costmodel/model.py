@@ -289,6 +289,13 @@ def evaluate_mappings(
         raise ValueError("factors must all be positive integers; use 1 for a dimension a level does not split.")
 
     mapping_shape = factors.shape[:-3]
+    try:
+        np.broadcast_shapes(mapping_shape, batch.shape)
+    except ValueError:
+        raise ValueError(
+            f"The mapping batch shape {mapping_shape} does not broadcast against the design batch shape "
+            f"{batch.shape}; pass factors[:, None] and orders[:, None] to score every mapping on every design."
+        ) from None
     counts = compute_counts(
         layer,
         factors.reshape(-1, n_levels, 2, 7),
