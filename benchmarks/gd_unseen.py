@@ -46,7 +46,7 @@ from benchmarks.common.environment import describe_environment, repo_relative
 from benchmarks.common.metrics import spread
 from benchmarks.common.plots import plot_grouped_bars
 from benchmarks.common.records import markdown_table, write_json
-from benchmarks.common.runs import component_available, map_with_pool
+from benchmarks.common.runs import component_available, map_with_pool, space_fingerprint
 
 SUITE = "gd_unseen"
 SPACES = ("latent", "original")
@@ -244,6 +244,7 @@ def summarise(results: list[dict[str, Any]], args: argparse.Namespace, skipped: 
             "lr": args.lr,
             "evaluator": args.evaluator,
             "spaces": list(args.spaces),
+            "latent_model_sha256": space_fingerprint("latent") if "latent" in args.spaces else None,
             "quick": bool(args.quick),
             "improvement": "best EDP of random designs / best EDP of descended designs, same number of designs",
         },

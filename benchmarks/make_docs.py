@@ -279,6 +279,8 @@ def _gd_section(record: dict[str, Any] | None, out_path: Path) -> str:
         "* Improvement = best EDP of the random designs / best EDP of the descended designs (same number of "
         "evaluated designs); above 1 means gradient descent beat random search. Step 0 is the start distribution.\n"
     )
+    if settings.get("latent_model_sha256"):
+        text += f"* Latent model: SHA-256 {settings['latent_model_sha256'][:16]}...\n"
     if record.get("skipped_spaces"):
         text += "* Spaces not run: " + "; ".join(f"{s} ({why})" for s, why in record["skipped_spaces"].items()) + "\n"
     if record.get("errors"):
