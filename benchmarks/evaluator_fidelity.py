@@ -62,7 +62,7 @@ QUICK_LAYERS = (
 
 
 def check_data_dir(path: Path) -> Path:
-    """Return ``path`` if it holds both layer folders; exit with a message otherwise."""
+    """Return ``path`` if it contains both layer folders, else exit with a message."""
     missing = [folder for folder in FOLDERS if not (path / folder).is_dir()]
     if missing:
         sys.exit(

@@ -1,10 +1,10 @@
 """Evaluator speed: (design, layer) pairs per second of the default mapper plus the cost model.
 
 For each layer (all 57, or 6 with ``--quick``) the suite maps ``--designs``
-designs of the VAESA data (half from each folder) in one batch call of a
-fresh ``FastMapper`` (cold: the layer's pool is built in the call) and then
-a second batch of as many other designs with the same mapper (warm: the
-pool persists). The numbers are pairs per second of wall time on one core
+designs of the VAESA data, drawn from both folders, in one batch call of a
+fresh ``FastMapper``. That call is cold because it builds the layer's pool.
+A second batch of as many other designs with the same mapper is warm,
+because the pool persists. The numbers are pairs per second of wall time on one core
 (BLAS threads pinned to 1), median over layers. With ``--cosa-layers N``
 it also times the CoSA mapper on the base-like first grid design of the
 first N layers (seconds per layer, median).

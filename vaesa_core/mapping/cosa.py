@@ -1,11 +1,12 @@
 """The CoSA mapper: CoSA's MIP on HiGHS, its decoding and its greedy repair.
 
-Reproduces how the published VAESA data chose mappings (ucb-bar/cosa
-00d3134, ``src/cosa.py``): solve the MIP of ``cosa_mip`` for the layer and
-design, decode it (factors per level, spatial or temporal, the global
-buffer's loop order from the slot order; every other level uses the order
-R, S, P, Q, C, K, N with R innermost), repair capacity overflows greedily
-(``cosa_repair``), and score the result with the Timeloop-exact cost model.
+The mapper follows how the published VAESA data chose mappings
+(ucb-bar/cosa 00d3134, ``src/cosa.py``). It solves the MIP of ``cosa_mip``
+for the layer and design and decodes it: factors per level, spatial or
+temporal, and the global buffer's loop order from the slot order. Every
+other level uses the order R, S, P, Q, C, K, N with R innermost. Capacity
+overflows are then repaired greedily (``cosa_repair``), and the cost model
+scores the result.
 
 HiGHS breaks ties between equal-objective placements differently from
 Gurobi, which CoSA used, so some layers get a different near-optimal
@@ -60,7 +61,7 @@ def cosa_mapping(
         None with ``TIMEOUT`` when the solver found no placement in time;
         None with ``FAILED`` when the greedy repair gives up. A placement
         found before the time limit stopped the solver is returned as
-        ``OK`` with a reason that says so.
+        ``OK``, and the reason notes the time limit.
     """
     solution = solve_cosa_mip(layer, entries, fanout, time_limit_s=time_limit_s)
     if solution is None:

@@ -12,7 +12,7 @@ global buffer's loop order (innermost slot first); the last level is DRAM.
 
 Constraints, all in the log2 domain:
 
-* each factor sits at exactly one (level, kind); a slot holds at most one;
+* each factor sits at exactly one (level, kind), and a slot takes at most one;
 * spatial: sum of log2 f at level i <= log2 S_i, with S the fan-out
   ``[1, MACs/128, 1, 2, 64, 1]`` (all slots together share S_4);
 * capacity: U(i, v) <= log2 M(i, v) for levels i < 5 and data types v,

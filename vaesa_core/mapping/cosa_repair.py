@@ -1,9 +1,9 @@
 """CoSA's capacity check and greedy repair of a decoded MIP solution.
 
-The MIP's log-domain capacities are approximations (for instance the global
-buffer's input tile ignores the R/S halo), so CoSA checks the decoded
-mapping with exact tile sizes and, while some level overflows, moves one
-factor outwards and checks again (``run_config.py:update_greedy_factor_config``
+The MIP's log-domain capacities are approximations: the global buffer's
+input tile, for instance, ignores the R/S halo. CoSA therefore checks the
+decoded mapping with exact tile sizes, and while some level overflows it
+moves one factor outwards and checks again (``run_config.py:update_greedy_factor_config``
 and ``cosa_input_objs.py:Mapspace.valid_check`` in ucb-bar/cosa 00d3134).
 
 A placement is coded as in CoSA: values 0..5 are temporal loops at

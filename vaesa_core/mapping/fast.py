@@ -5,12 +5,13 @@ design-independent counts (``CandidatePool``). A call with D designs:
 
 1. scores the whole pool on every design at once (``(M, D)`` array
    operations) and takes each design's best candidate;
-2. runs a local search shared by all designs: each round expands the best
-   candidates of the designs (at most ``frontier_size`` not yet expanded,
-   those serving the most designs first) into their one-step neighbours
-   (``moves.neighbours``), drops neighbours that fit no design, scores the
-   rest on every design and updates each design's best; it stops when no
-   best is left to expand or after ``max_rounds`` rounds;
+2. runs a local search shared by all designs. Each round expands up to
+   ``frontier_size`` best candidates not yet expanded (those that are best
+   for the most designs first) into their one-step neighbours
+   (``moves.neighbours``). Neighbours that fit no design are dropped, the
+   rest are scored on every design, and each design's best is updated.
+   When no best is left to expand, up to ``kicks`` random multi-move walks
+   restart the search; it stops after ``max_rounds`` rounds;
 3. re-scores the ``final_candidates`` best candidates of every design with
    the exact input-walk counts on all designs and returns each design's
    best, scored by ``vaesa_core.costmodel.combine``.

@@ -1,10 +1,10 @@
 """Legality checks of mappings against designs: dimensions, fan-out, capacity.
 
-A mapping is legal on a design when (1) the factors of each dimension
-multiply back to the layer's bound, (2) every level's spatial product fits
-that level's fan-out (instances of the child level over its own instances)
-and (3) at every level below DRAM the tiles of the kept data types fit the
-level's entries. Tile sizes follow Timeloop's counting: the input tile is
+A mapping is legal on a design when three checks pass. The factors of
+each dimension multiply back to the layer's bound. Every level's spatial
+product fits that level's fan-out (instances of the child level over its
+own instances). At every level below DRAM, the tiles of the kept data
+types fit the level's entries. Tile sizes follow Timeloop's counting: the input tile is
 the bounding box ``(E[P]-1)*stride + (E[R]-1)*dilation + 1`` per axis.
 
 All checks are vectorised: tile sizes depend only on the mapping, so they

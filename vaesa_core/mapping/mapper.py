@@ -23,9 +23,9 @@ class MapperResult:
         mapping: The chosen mapping, or None when no legal mapping was found.
         cycles: Latency in cycles (``inf`` unless ``status`` is ``OK``).
         energy_pj: Energy in pJ (``inf`` unless ``status`` is ``OK``).
-        status: ``OK``; ``INFEASIBLE`` when no legal mapping exists, with
-            the level that overflows in ``reason``; ``TIMEOUT`` when the
-            search ran out of time before finding one; ``FAILED`` otherwise.
+        status: ``OK``, or ``INFEASIBLE`` when no legal mapping exists (the
+            reason names the level that overflows), ``TIMEOUT`` when the
+            search timed out before finding one, ``FAILED`` otherwise.
         reason: Why the result is not ``OK``, or a remark such as a time
             limit hit after a mapping was found.
     """

@@ -75,9 +75,9 @@ def spatial_first_mappings(
     """Draw mappings that fill the spatial fan-outs first, outermost level first.
 
     For each mapping the prime factors are shuffled and assigned greedily
-    to spatial loops while they fit the fan-out (one of ``fanout_choices``,
-    drawn per mapping); the rest become temporal loops at levels drawn
-    with ``level_weights``. Such mappings use most MACs, which one-step
+    to spatial loops while they fit the fan-out, which is one of
+    ``fanout_choices`` drawn per mapping. The rest become temporal loops
+    at levels drawn with ``level_weights``. Such mappings use most MACs, which one-step
     moves from a poorly parallel mapping rarely reach when buffers are tight.
 
     Returns:
