@@ -38,7 +38,14 @@ from vaesa_core.evaluation.objective import Objective
 from vaesa_core.mapping.legality import check_mappings, describe_violation, design_limits, level_usage
 from vaesa_core.mapping.mapper import Mapper, MapperResult
 from vaesa_core.mapping.mapping import Mapping
-from vaesa_core.mapping.moves import all_at_dram, neighbours, random_mappings, random_walks, spatial_first_mappings
+from vaesa_core.mapping.moves import (
+    all_at_dram,
+    fit_to_entries,
+    neighbours,
+    random_mappings,
+    random_walks,
+    spatial_first_mappings,
+)
 from vaesa_core.mapping.pool import CandidatePool, DesignArrays
 from vaesa_core.space.design_space import HardwareConfig
 from vaesa_core.workloads.layer import Layer
@@ -69,6 +76,9 @@ class FastMapper(Mapper):
         final_candidates: Best candidates per design re-scored exactly.
         kicks: Restarts from random three-move walks once the local search
             stalls, per call.
+        fitted_targets: Designs per call for which seeds are repaired to
+            fit (see ``_add_fitted_seeds``).
+        fitted_seeds: Seeds per target design.
         exact_search: Use the exact input-walk counts during the search too
             (slower); the final choice always uses them.
     """
@@ -85,6 +95,8 @@ class FastMapper(Mapper):
         max_rounds: int = 20,
         final_candidates: int = 4,
         kicks: int = 3,
+        fitted_targets: int = 6,
+        fitted_seeds: int = 200,
         exact_search: bool = False,
     ) -> None:
         for name, value, low in (
@@ -93,6 +105,8 @@ class FastMapper(Mapper):
             ("max_rounds", max_rounds, 0),
             ("final_candidates", final_candidates, 1),
             ("kicks", kicks, 0),
+            ("fitted_targets", fitted_targets, 0),
+            ("fitted_seeds", fitted_seeds, 0),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
@@ -108,6 +122,8 @@ class FastMapper(Mapper):
         self.max_rounds = int(max_rounds)
         self.final_candidates = int(final_candidates)
         self.kicks = int(kicks)
+        self.fitted_targets = int(fitted_targets)
+        self.fitted_seeds = int(fitted_seeds)
         self.exact_search = bool(exact_search)
         self._search_pools: dict[Layer, CandidatePool] = {}
         self._exact_pools: dict[Layer, CandidatePool] = {}
@@ -123,6 +139,8 @@ class FastMapper(Mapper):
             "max_rounds": self.max_rounds,
             "final_candidates": self.final_candidates,
             "kicks": self.kicks,
+            "fitted_targets": self.fitted_targets,
+            "fitted_seeds": self.fitted_seeds,
             "exact_search": self.exact_search,
         }
 
@@ -137,6 +155,7 @@ class FastMapper(Mapper):
         spatial_levels = tuple(int(level) for level in np.flatnonzero(designs.fanouts.max(axis=0) > 1))
 
         pool = self._search_pool(layer, designs, spatial_levels)
+        self._add_fitted_seeds(pool, designs)
         self._local_search(pool, designs, spatial_levels)
         exact_pool = self._exact_pool(layer, designs)
         exact_pool.add(*self._shortlist(pool, designs))
@@ -184,6 +203,32 @@ class FastMapper(Mapper):
                 )
                 pool.add(*self._fitting(layer, factors, orders, designs))
         return pool
+
+    def _add_fitted_seeds(self, pool: CandidatePool, designs: DesignArrays) -> None:
+        """Add spatial-first seeds repaired to fit a few diverse designs of the batch.
+
+        Designs with small buffers admit few of the random seeds; seeds
+        repaired for their entries start the local search near good
+        mappings for them. Targets are picked by farthest-point sampling in
+        log2 entries and MACs, starting from the design with the least storage.
+        """
+        if not self.fitted_seeds or not self.fitted_targets:
+            return
+        features = np.log2(np.concatenate([designs.entries[:, 1:5], designs.instances[:, :1]], axis=1))
+        targets = [int(np.argmin(features[:, :4].sum(axis=1)))]
+        distance = np.linalg.norm(features - features[targets[0]], axis=1)
+        while len(targets) < min(self.fitted_targets, len(features)) and distance.max() > 0:
+            targets.append(int(np.argmax(distance)))
+            distance = np.minimum(distance, np.linalg.norm(features - features[targets[-1]], axis=1))
+
+        rng = self._rng(pool.layer)
+        n_levels = designs.keeps.shape[0]
+        for target in targets:
+            factors, orders = spatial_first_mappings(
+                pool.layer, self.fitted_seeds, rng, n_levels=n_levels,
+                fanout_choices=[designs.fanouts[target]], level_weights=_LEVEL_WEIGHTS[0],
+            )
+            pool.add(*fit_to_entries(pool.layer, factors, orders, designs.entries[target], rng))
 
     def _exact_pool(self, layer: Layer, designs: DesignArrays) -> CandidatePool:
         pool = self._exact_pools.get(layer)

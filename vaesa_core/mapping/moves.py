@@ -11,10 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from vaesa_core.costmodel.sampling import prime_factors
+from vaesa_core.mapping.legality import level_usage
 from vaesa_core.mapping.mapping import SPATIAL, TEMPORAL
 from vaesa_core.workloads.layer import LAYER_DIMS, Layer
 
-__all__ = ["all_at_dram", "random_mappings", "spatial_first_mappings", "neighbours", "random_walks"]
+__all__ = ["all_at_dram", "random_mappings", "spatial_first_mappings", "fit_to_entries", "neighbours", "random_walks"]
 
 
 def all_at_dram(n_levels: int, layer: Layer) -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +108,75 @@ def spatial_first_mappings(
         factors[rows[rest], levels[rest], TEMPORAL, dims[rest]] *= values[rest]
     orders = np.argsort(rng.random((count, n_levels, len(LAYER_DIMS))), axis=2).astype(np.int64)
     return factors, orders
+
+
+def _smallest_prime(values: np.ndarray) -> np.ndarray:
+    """Return the smallest prime factor of each value (1 for 1)."""
+    result = values.copy()
+    remaining = values > 1
+    divisor = 2
+    while remaining.any() and divisor * divisor <= int(values.max()):
+        hit = remaining & (values % divisor == 0)
+        result[hit] = divisor
+        remaining &= ~hit
+        divisor += 1
+    return result
+
+
+def fit_to_entries(
+    layer: Layer,
+    factors: np.ndarray,
+    orders: np.ndarray,
+    entries: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    max_moves: int = 40,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Move factors outwards until every level's tiles fit ``entries``.
+
+    Like CoSA's greedy repair, each step takes the innermost overflowing
+    level and moves one prime of a loop at or below it (a random temporal
+    loop, else a random spatial one) to a temporal loop one level up.
+    Mappings that still overflow after ``max_moves`` steps are dropped.
+
+    Args:
+        layer: The layer.
+        factors: int64 ``(M, L, 2, 7)`` mappings, modified in a copy.
+        orders: int64 ``(M, L, 7)``.
+        entries: float64 ``(L,)`` entries of one design (``inf`` for DRAM).
+        rng: Random source for the choice of loop.
+
+    Returns:
+        The fitting mappings, ``factors`` and ``orders``.
+    """
+    factors = factors.copy()
+    n_maps, n_levels = factors.shape[:2]
+    level_index = np.arange(n_levels)[None, :, None]
+    for _ in range(max_moves):
+        over = level_usage(layer, factors) > entries[None, :]
+        bad = over.any(axis=1)
+        if not bad.any():
+            break
+        rows = np.flatnonzero(bad)
+        level = np.argmax(over[rows], axis=1)
+        below = level_index <= level[:, None, None]
+        scores = rng.random((rows.size, n_levels, 2, 7))
+        temporal = (factors[rows, :, TEMPORAL, :] > 1) & below[:, :, :]
+        spatial = (factors[rows, :, SPATIAL, :] > 1) & below[:, :, :]
+        use_temporal = temporal.any(axis=(1, 2))
+        choice = np.where(use_temporal[:, None, None], temporal, spatial)
+        movable = choice.any(axis=(1, 2))
+        kinds = np.where(use_temporal, TEMPORAL, SPATIAL)
+        flat = np.where(choice, scores[:, :, 0, :], -1.0).reshape(rows.size, -1)
+        pick = np.argmax(flat, axis=1)
+        source_level, dim = np.divmod(pick, 7)
+        rows, level, kinds = rows[movable], level[movable], kinds[movable]
+        source_level, dim = source_level[movable], dim[movable]
+        prime = _smallest_prime(factors[rows, source_level, kinds, dim])
+        factors[rows, source_level, kinds, dim] //= prime
+        factors[rows, level + 1, TEMPORAL, dim] *= prime
+    fits = (level_usage(layer, factors) <= entries[None, :]).all(axis=1)
+    return factors[fits], orders[fits]
 
 
 def _rank(keys: np.ndarray) -> np.ndarray:
