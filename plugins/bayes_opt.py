@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vaesa_core.evaluation.objective import INVALID_LOSS_MARGIN
+from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
 from vaesa_plugins._options import OptionReader
@@ -220,12 +220,15 @@ class BayesianOptimization(Optimizer):
         if len(finite) == len(values):
             return values
 
-        fallback = self._worst_finite_loss + INVALID_LOSS_MARGIN if finite or self._told else 0.0
-        if not math.isfinite(fallback):
-            fallback = 0.0
+        # The runner's own penalty rule, so a stray non-finite loss never
+        # looks better than a valid design.
+        if math.isfinite(self._worst_finite_loss):
+            fallback = self._worst_finite_loss + INVALID_LOSS_MARGIN
+        else:
+            fallback = INITIAL_INVALID_LOSS
         warnings.warn(
             f"Optimizer 'bo' was told {len(values) - len(finite)} non-finite loss(es); using {fallback:.3f} "
-            "(worst finite loss plus the invalid-evaluation margin). The runner should send finite penalties.",
+            "(the invalid-evaluation penalty). The runner should send finite penalties.",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vaesa_core.evaluation.objective import INVALID_LOSS_MARGIN
+from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
 from vaesa_plugins._options import OptionReader
@@ -112,13 +112,19 @@ class CovarianceMatrixAdaptation(Optimizer):
             if not math.isfinite(value):
                 # The runner sends finite penalties; map a stray non-finite
                 # loss to one as well so CMA's ranking stays defined.
-                value = self._worst_finite_loss + INVALID_LOSS_MARGIN if finite else 0.0
+                value = self._penalty()
                 _logger.warning("cma: non-finite loss replaced by %.3f", value)
             self._optimizer.tell(candidate, value)
         self._pending = []
 
     def close(self) -> None:
         self._pending = []
+
+    def _penalty(self) -> float:
+        """Return the runner's penalty for an invalid evaluation, given the losses seen so far."""
+        if math.isfinite(self._worst_finite_loss):
+            return self._worst_finite_loss + INVALID_LOSS_MARGIN
+        return INITIAL_INVALID_LOSS
 
     def describe(self) -> dict[str, object]:
         return {

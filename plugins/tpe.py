@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from vaesa_core.evaluation.objective import INVALID_LOSS_MARGIN
+from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
 from vaesa_plugins._options import OptionReader
@@ -141,7 +141,7 @@ class TreeParzenEstimator(Optimizer):
                 if not math.isfinite(value):
                     # The runner sends finite penalties; a non-finite loss
                     # would be rejected by Optuna, so map it to a penalty too.
-                    value = self._worst_finite_loss + INVALID_LOSS_MARGIN if finite else 0.0
+                    value = self._penalty()
                     _logger.warning("tpe: non-finite loss for trial %d replaced by %.3f", trial.number, value)
                 self.study.tell(trial, value)
         self._pending = []
@@ -155,6 +155,12 @@ class TreeParzenEstimator(Optimizer):
         if self._pending:
             _logger.info("tpe: marked %d pending trial(s) as failed at close", len(self._pending))
         self._pending = []
+
+    def _penalty(self) -> float:
+        """Return the runner's penalty for an invalid evaluation, given the losses seen so far."""
+        if math.isfinite(self._worst_finite_loss):
+            return self._worst_finite_loss + INVALID_LOSS_MARGIN
+        return INITIAL_INVALID_LOSS
 
     def describe(self) -> dict[str, object]:
         return {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 import pytest
 
 from vaesa_core.errors import UnsupportedError
-from vaesa_core.evaluation import Objective
+from vaesa_core.evaluation import INVALID_LOSS_MARGIN, Objective
 from vaesa_core.search import OriginalSpace, SearchContext
 from vaesa_core.space import simba_space
 from vaesa_core.workloads import Layer, Network
@@ -206,3 +209,30 @@ def test_describe_records_settings(optimizer_class):
 
     assert description["name"] == optimizer_class.name
     json.dumps(description)
+
+
+@pytest.mark.parametrize("optimizer_class", [BayesianOptimization, TreeParzenEstimator, CovarianceMatrixAdaptation])
+def test_non_finite_loss_becomes_penalty(optimizer_class):
+    optimizer = optimizer_class(context(budget=10, batch_size=2))
+
+    first = optimizer.ask(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        optimizer.tell(first, [math.nan, math.inf])
+        second = optimizer.ask(2)
+        optimizer.tell(second, [41.0, math.nan])
+    third = optimizer.ask(2)
+
+    assert third.shape == (2, 3)
+    assert np.all(np.isfinite(third))
+
+
+def test_tpe_non_finite_loss_ranks_worst():
+    optimizer = TreeParzenEstimator(context(budget=10, batch_size=2))
+
+    optimizer.tell(optimizer.ask(2), [41.0, 40.0])
+    optimizer.tell(optimizer.ask(2), [math.inf, 39.0])
+
+    values = [trial.value for trial in optimizer.study.trials]
+    assert values[2] == pytest.approx(41.0 + INVALID_LOSS_MARGIN)
+    assert values[3] == 39.0
