@@ -9,8 +9,9 @@ Options (strings from the CLI are converted):
 
 * ``time_limit_s``: CoSA solver limit per (layer, design), seconds (``cosa``).
 * ``seed``, ``objective``, ``initial_samples``, ``frontier_size``,
-  ``max_rounds``, ``final_candidates``, ``kicks``, ``exact_search``: see
-  ``FastMapper`` (``fast``).
+  ``max_rounds``, ``final_candidates``, ``kicks``, ``fitted_targets``,
+  ``fitted_seeds``, ``max_pool_size``, ``exact_search``: see ``FastMapper``
+  (``fast``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ _FAST_OPTIONS = {
     "max_rounds": int,
     "final_candidates": int,
     "kicks": int,
+    "fitted_targets": int,
+    "fitted_seeds": int,
+    "max_pool_size": int,
     "exact_search": lambda value: str(value).lower() in ("1", "true", "yes", "on"),
 }
 _COSA_OPTIONS = {"time_limit_s": float}

@@ -132,3 +132,15 @@ def test_edp_matches_data_on_sample_rows(vaesa_data_dir):
     assert np.median(ratios) <= 1.0, np.round(ratios, 3).tolist()
     assert np.mean(ratios <= 1.02) >= 0.75, np.round(ratios, 3).tolist()
     assert ratios.max() <= 1.10, np.round(ratios, 3).tolist()
+
+
+def test_pool_is_bounded_between_calls(random_designs):
+    layer = Layer(3, 3, 14, 14, 64, 128)
+    mapper = FastMapper(max_pool_size=500, **SMALL)
+    first = mapper.map_layer(layer, random_designs)
+    second = mapper.map_layer(layer, random_designs)
+
+    assert mapper._search_pools[layer].size <= 500
+    for one, two in zip(first, second):
+        assert two.status is Status.OK
+        assert two.edp <= one.edp * (1 + 1e-12)

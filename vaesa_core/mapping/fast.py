@@ -79,6 +79,9 @@ class FastMapper(Mapper):
         fitted_targets: Designs per call for which seeds are repaired to
             fit (see ``_add_fitted_seeds``).
         fitted_seeds: Seeds per target design.
+        max_pool_size: Candidates kept per layer between calls; above it the
+            pool shrinks to the last batch's best candidates, which bounds
+            memory in long searches.
         exact_search: Use the exact input-walk counts during the search too
             (slower); the final choice always uses them.
     """
@@ -97,6 +100,7 @@ class FastMapper(Mapper):
         kicks: int = 3,
         fitted_targets: int = 6,
         fitted_seeds: int = 200,
+        max_pool_size: int = 200_000,
         exact_search: bool = False,
     ) -> None:
         for name, value, low in (
@@ -107,6 +111,7 @@ class FastMapper(Mapper):
             ("kicks", kicks, 0),
             ("fitted_targets", fitted_targets, 0),
             ("fitted_seeds", fitted_seeds, 0),
+            ("max_pool_size", max_pool_size, 1),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
@@ -124,6 +129,7 @@ class FastMapper(Mapper):
         self.kicks = int(kicks)
         self.fitted_targets = int(fitted_targets)
         self.fitted_seeds = int(fitted_seeds)
+        self.max_pool_size = int(max_pool_size)
         self.exact_search = bool(exact_search)
         self._search_pools: dict[Layer, CandidatePool] = {}
         self._exact_pools: dict[Layer, CandidatePool] = {}
@@ -141,6 +147,7 @@ class FastMapper(Mapper):
             "kicks": self.kicks,
             "fitted_targets": self.fitted_targets,
             "fitted_seeds": self.fitted_seeds,
+            "max_pool_size": self.max_pool_size,
             "exact_search": self.exact_search,
         }
 
@@ -157,8 +164,14 @@ class FastMapper(Mapper):
         pool = self._search_pool(layer, designs, spatial_levels)
         self._add_fitted_seeds(pool, designs)
         self._local_search(pool, designs, spatial_levels)
+        shortlist = self._shortlist(pool, designs)
         exact_pool = self._exact_pool(layer, designs)
-        exact_pool.add(*self._shortlist(pool, designs))
+        exact_pool.add(pool.factors[shortlist], pool.orders[shortlist])
+        if pool.size > self.max_pool_size:
+            # Keep the all-DRAM mapping (row 0) and this batch's best candidates.
+            pool.keep_only(np.concatenate([[0], shortlist]))
+        if exact_pool.size > self.max_pool_size:
+            exact_pool.keep_only(np.arange(exact_pool.size - self.max_pool_size // 2, exact_pool.size))
 
         if exact_pool.size == 0:
             chosen = np.zeros(len(configs), dtype=np.int64)
@@ -301,15 +314,14 @@ class FastMapper(Mapper):
             _logger.debug("fast mapper %s round %d: %d new candidates, %d designs improved",
                           pool.layer.label(), round_index, added.size, int(better.sum()))
 
-    def _shortlist(self, pool: CandidatePool, designs: DesignArrays) -> tuple[np.ndarray, np.ndarray]:
-        """Return the best ``final_candidates`` candidates of every design."""
+    def _shortlist(self, pool: CandidatePool, designs: DesignArrays) -> np.ndarray:
+        """Return the pool rows of the best ``final_candidates`` candidates of every design."""
         cycles, energy = pool.score(designs)
         keys = self._keys(cycles, energy)
         count = min(self.final_candidates, pool.size)
         top = np.argpartition(keys, count - 1, axis=0)[:count] if count < pool.size else np.arange(pool.size)[:, None]
         rows = np.unique(top)
-        rows = rows[np.isfinite(keys[rows]).any(axis=1)]
-        return pool.factors[rows], pool.orders[rows]
+        return rows[np.isfinite(keys[rows]).any(axis=1)]
 
     # -- results ---------------------------------------------------------------
 

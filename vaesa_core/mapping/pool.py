@@ -167,6 +167,21 @@ class CandidatePool:
         self._append(factors, orders, _select(counts, ok))
         return np.arange(start, self.size)
 
+    def keep_only(self, rows: np.ndarray) -> None:
+        """Drop every candidate except ``rows`` (bounds memory in long runs).
+
+        Dropped mappings are forgotten, so they can be added again later;
+        the expanded marks are cleared.
+        """
+        rows = np.unique(np.asarray(rows, dtype=np.int64))
+        for name, storage in self._columns.items():
+            self._columns[name] = storage[: self._size][rows].copy()
+        self._size = int(rows.size)
+        self._seen = {
+            factors.tobytes() + orders.tobytes() for factors, orders in zip(self.factors, self.orders)
+        }
+        self.expanded = set()
+
     def _append(self, factors: np.ndarray, orders: np.ndarray, counts: MappingCounts) -> None:
         accesses = counts.reads + counts.fills + counts.updates  # (M, L, 3)
         block = self.block_sizes[None, :, None]
