@@ -206,6 +206,8 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
         f"evaluator `{settings['evaluator']}`.\n"
         f"* Runs finished: {record['runs_finished']} of {record['runs_planned']}.\n"
     )
+    if record.get("report_only"):
+        text += "* The record was built from the finished runs (`--report-only`) while or after the suite ran.\n"
     if record.get("code_commits"):
         text += f"* Runs made with the code of commit(s): {', '.join(record['code_commits'])}.\n"
     if settings.get("latent_model_sha256"):

@@ -255,6 +255,11 @@ def main(argv: list[str] | None = None) -> int:
             specs, runs_root, workers=args.workers, progress=not args.no_progress, description=SUITE, on_outcome=save
         )
     record = summarise(outcomes, args, skipped, len(specs))
+    if args.report_only:
+        # The runs were made by the same command without --report-only.
+        command = record["environment"]["command"]
+        record["environment"]["command"] = command.replace(" --report-only", "")
+        record["report_only"] = True
     record["plots"] = {}
     for network, entry in record["networks"].items():
         path = plots_dir / f"search_{network}.png"
