@@ -52,6 +52,17 @@ METRIC_DEFINITIONS = """\
 """
 
 
+#: Display order of networks and methods (JSON records store them sorted by name).
+NETWORK_ORDER = ("resnet50", "alexnet", "resnext50", "deepbench")
+METHOD_ORDER = ("random", "bo", "vae_bo", "tpe", "vae_tpe", "cma", "vae_cma")
+
+
+def _ordered(mapping: dict[str, Any], order: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """Return the items of ``mapping`` with the keys in ``order`` first, then the rest by name."""
+    known = [(key, mapping[key]) for key in order if key in mapping]
+    return known + sorted((key, value) for key, value in mapping.items() if key not in order)
+
+
 def _load(results_dir: Path, name: str) -> dict[str, Any] | None:
     path = results_dir / f"{name}.json"
     if not path.exists():
@@ -109,7 +120,7 @@ def _verdict(record: dict[str, Any]) -> list[str]:
     lines = []
     networks = record.get("networks", {})
     se_above, se_known, sp_below = [], [], []
-    for network, entry in networks.items():
+    for network, entry in _ordered(networks, NETWORK_ORDER):
         versus = entry["methods"].get("vae_bo", {}).get("vs_random")
         if not versus:
             continue
@@ -118,7 +129,7 @@ def _verdict(record: dict[str, Any]) -> list[str]:
             se_known.append(network)
             if se > 1.0:
                 se_above.append(network)
-        for method, data in entry["methods"].items():
+        for method, data in _ordered(entry["methods"], METHOD_ORDER):
             sp = (data.get("vs_random") or {}).get("sp", {}).get("mean")
             if sp is not None and sp < 1.0:
                 sp_below.append(f"{method} on {network} (SP {sp:.3f})")
@@ -164,7 +175,7 @@ def _median(values: list[float]) -> float | None:
 def _evidence_table(networks: dict[str, Any]) -> str:
     """Return a table of what SE and SP of vae_bo rest on: evaluations to reach random's best and best EDPs."""
     rows = []
-    for network, entry in networks.items():
+    for network, entry in _ordered(networks, NETWORK_ORDER):
         versus = entry["methods"].get("vae_bo", {}).get("vs_random")
         if not versus:
             continue
@@ -220,7 +231,7 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
     if time_s:
         text += (
             f"* Summed time inside the runs: evaluation {time_s.get('evaluation_s', 0) / 3600:.2f} h, "
-            f"optimizer {time_s.get('optimizer_s', 0) / 3600:.2f} h (CPU time of 2 workers, not wall time).\n"
+            f"optimizer {time_s.get('optimizer_s', 0) / 3600:.2f} h (wall time summed over runs; two runs execute at once).\n"
         )
     text += "\n### Metrics\n\n" + METRIC_DEFINITIONS + "\n"
 
@@ -228,7 +239,7 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
 
     paper = record.get("paper_vae_bo", {})
     rows = []
-    for network, entry in record["networks"].items():
+    for network, entry in _ordered(record["networks"], NETWORK_ORDER):
         versus = entry["methods"].get("vae_bo", {}).get("vs_random")
         if not versus:
             continue
@@ -247,8 +258,8 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
     text += markdown_table(["network", "seeds", "SE (ours)", "SE censored", "SE (paper)", "SP (ours)", "SP (paper)"], rows) + "\n\n"
 
     rows = []
-    for network, entry in record["networks"].items():
-        for method, data in entry["methods"].items():
+    for network, entry in _ordered(record["networks"], NETWORK_ORDER):
+        for method, data in _ordered(entry["methods"], METHOD_ORDER):
             versus = data.get("vs_random") or {}
             rows.append([
                 network, method, len(data["seeds"]), _mean_std(data["best_edp"]),
@@ -258,7 +269,7 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
             ])
     text += "### All methods\n\n"
     text += markdown_table(["network", "method", "seeds", "best EDP (cycles x pJ)", "SP", "SE", "SE censored"], rows) + "\n\n"
-    for network, path in (record.get("plots") or {}).items():
+    for network, path in _ordered(record.get("plots") or {}, NETWORK_ORDER):
         text += f"![best EDP so far, {network}]({_image(path, out_path)})\n\n"
     return text
 
