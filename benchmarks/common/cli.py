@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmarks.common.environment import REPO_ROOT
 from benchmarks.common.runs import default_workers
 
-__all__ = ["add_common_arguments", "resolve_paths", "configure_logging"]
+__all__ = ["add_common_arguments", "check_evaluator", "configure_logging", "resolve_paths"]
 
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 RUNS_DIR = REPO_ROOT / "benchmarks" / "runs"
