@@ -95,7 +95,7 @@ class FastMapper(Mapper):
         objective: str | Objective = Objective.EDP,
         initial_samples: int = 4000,
         frontier_size: int = 8,
-        max_rounds: int = 20,
+        max_rounds: int = 30,
         final_candidates: int = 4,
         kicks: int = 3,
         fitted_targets: int = 6,
@@ -284,11 +284,19 @@ class FastMapper(Mapper):
         best_keys = keys[best, np.arange(best.size)]
 
         kicks = 0
+        rng = self._rng(pool.layer)
         for round_index in range(self.max_rounds):
             served = np.bincount(best[np.isfinite(best_keys)], minlength=pool.size)
             used = np.flatnonzero(served)
             order = used[np.argsort(-served[used], kind="stable")]
-            frontier = [int(row) for row in order if int(row) not in pool.expanded][: self.frontier_size]
+            waiting = [int(row) for row in order if int(row) not in pool.expanded]
+            # Half the frontier goes to the bests of the most designs, half to
+            # randomly drawn other bests, so that designs with a rare best
+            # are not starved.
+            popular = waiting[: (self.frontier_size + 1) // 2]
+            rest = waiting[len(popular):]
+            drawn = rng.permutation(len(rest))[: self.frontier_size - len(popular)] if rest else []
+            frontier = popular + [rest[int(index)] for index in drawn]
             if frontier:
                 pool.expanded.update(frontier)
                 factors, orders = neighbours(pool.factors[frontier], pool.orders[frontier], spatial_levels=spatial_levels)
@@ -297,7 +305,7 @@ class FastMapper(Mapper):
                 # walks around the most-served ones.
                 kicks += 1
                 bases = [int(row) for row in order[: self.frontier_size]]
-                factors, orders = random_walks(pool.factors[bases], pool.orders[bases], self._rng(pool.layer),
+                factors, orders = random_walks(pool.factors[bases], pool.orders[bases], rng,
                                                spatial_levels=spatial_levels, walks=4, steps=3)
             else:
                 break
