@@ -17,7 +17,7 @@ importing vaesa and loading every plugin.
 Usage::
 
     python benchmarks/main_job_profile.py            # budget 100, 2 repetitions
-    python benchmarks/main_job_profile.py --quick    # budget 5, 1 repetition
+    python benchmarks/main_job_profile.py --quick    # alexnet, budget 3, 1 repetition
 """
 
 from __future__ import annotations
@@ -107,12 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
-    parser.add_argument("--budget", type=int, default=None, help="Evaluations (default 100; 5 with --quick).")
+    parser.add_argument("--budget", type=int, default=None, help="Evaluations (default 100; 3 with --quick).")
     parser.add_argument("--repetitions", type=int, default=None, help="Repetitions (default 2; 1 with --quick).")
     parser.add_argument("--space", default="latent", help="Search space (default: latent).")
+    parser.add_argument("--workload", default=None, help="Workload (default resnet50; alexnet with --quick).")
     args = parser.parse_args(argv)
-    args.budget = args.budget or (5 if args.quick else 100)
+    args.budget = args.budget or (3 if args.quick else 100)
     args.repetitions = args.repetitions or (1 if args.quick else 2)
+    args.workload = args.workload or ("alexnet" if args.quick else "resnet50")
     check_evaluator(args.evaluator)
     if not component_available("search_space", args.space):
         if not args.quick:
@@ -123,10 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     json_path, plots_dir, _ = resolve_paths(args, SUITE)
 
     command = [
-        *_vaesa_executable(), "run", "--space", args.space, "--optimizer", "bo", "--workload", "resnet50",
+        *_vaesa_executable(), "run", "--space", args.space, "--optimizer", "bo", "--workload", args.workload,
         "--budget", str(args.budget), "--evaluator", args.evaluator, "--seed", "0",
     ]
-    plugins_s = [time_plugins_command() for _ in range(3)]
+    plugins_s = [time_plugins_command() for _ in range(1 if args.quick else 3)]
     runs = []
     scratch = Path(tempfile.mkdtemp(prefix="vaesa-profile-"))
     try:
