@@ -116,7 +116,7 @@ def _image(path_text: str, out_path: Path) -> str:
 
 
 def _verdict(record: dict[str, Any]) -> list[str]:
-    """Return plain statements of where vae_bo stands against random search and the paper."""
+    """Return plain statements of how vae_bo compares with random search and with the VAESA paper's figures."""
     lines = []
     networks = record.get("networks", {})
     se_above, se_known, sp_below = [], [], []
@@ -133,6 +133,7 @@ def _verdict(record: dict[str, Any]) -> list[str]:
             sp = (data.get("vs_random") or {}).get("sp", {}).get("mean")
             if sp is not None and sp < 1.0:
                 sp_below.append(f"{method} on {network} (SP {sp:.3f})")
+
     if not se_known:
         return ["* vae_bo has no finished runs paired with random search yet, so no verdict is possible."]
     lines.append(

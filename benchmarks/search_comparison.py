@@ -61,7 +61,7 @@ METHODS: dict[str, tuple[str, str]] = {
 
 NETWORKS = ("resnet50", "alexnet", "resnext50", "deepbench")
 
-#: Methods of the paper's own comparison, run before the extensions.
+#: Methods compared in the VAESA paper (ISPASS 2022), run before the extensions.
 PRIORITY_METHODS = ("random", "vae_bo", "bo")
 
 #: Figures of the VAESA paper (ISPASS 2022, Table of vae_bo vs random search):
