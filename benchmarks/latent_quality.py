@@ -70,6 +70,12 @@ TARGET_DECODED_SHARE = 0.90
 TARGET_DECODED_RATIO = 1.05
 TARGET_SPEARMAN = 0.95
 
+#: Training settings of the latent-size sweep: those of the shipped model
+#: (``vaesa train --epochs 300 --patience 25 --max-time 570``), so a cached
+#: sweep model of the shipped size is the shipped model's run.
+SWEEP_CONFIG = TrainingConfig(epochs=300, patience=25, max_time_s=570.0)
+QUICK_SWEEP_CONFIG = TrainingConfig(epochs=3, vae_hidden=(32, 32), predictor_hidden=(32, 32))
+
 #: Points per straight path of the smoothness walk.
 PATH_POINTS = 256
 
@@ -84,6 +90,8 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="Evaluation worker processes (default: %(default)s).")
     parser.add_argument("--cache-dir", type=Path, default=None, help="Folder of cached held-out tables and sweep models.")
     parser.add_argument("--latent-sizes", default="2,4,6", help="Latent sizes of the sweep (default: %(default)s).")
+    parser.add_argument("--heldout-designs", type=int, default=400, help="Held-out designs on the 57 training layers (default: %(default)s).")
+    parser.add_argument("--unseen-designs", type=int, default=200, help="Held-out designs on the 12 unseen layers (default: %(default)s).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of held-out designs and paths (default: %(default)s).")
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser.parse_args(argv)
@@ -306,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     cache.mkdir(parents=True, exist_ok=True)
     out = args.out or (cache / f"{SUITE}.json" if args.quick else REPO_ROOT / "benchmarks" / "results" / f"{SUITE}.json")
     sizes = [int(part) for part in args.latent_sizes.split(",")]
-    heldout_samples, unseen_samples, pairs = (120, 60, 30) if args.quick else (2000, 400, 300)
+    heldout_samples, unseen_samples, pairs = (120, 60, 30) if args.quick else (args.heldout_designs, args.unseen_designs, 300)
     started = time.perf_counter()
 
     if args.data is not None:
@@ -320,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model_path = args.model or default_model_path()
     model = load_model(model_path)
-    sweep_config = TrainingConfig(epochs=3, vae_hidden=(32, 32), predictor_hidden=(32, 32)) if args.quick else TrainingConfig(max_time_s=480.0)
+    sweep_config = QUICK_SWEEP_CONFIG if args.quick else SWEEP_CONFIG
 
     record: dict[str, Any] = {
         "environment": describe_environment(argv and [sys.argv[0], *argv]),

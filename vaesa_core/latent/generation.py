@@ -19,7 +19,6 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,9 +40,6 @@ _MANIFEST_VERSION = 1
 #: Designs per independently seeded block of the design stream.
 SAMPLE_BLOCK = 256
 
-# Evaluators built inside worker processes, keyed by name and options, so a
-# worker builds each evaluator once rather than once per task.
-_WORKER_EVALUATORS: dict[tuple[str, str], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -107,15 +103,16 @@ def _worker_evaluate(
     designs: np.ndarray,
     layer: Layer,
 ) -> list[tuple[float, float, bool, str]]:
-    key = (evaluator_name, json.dumps([mapper, evaluator_options], sort_keys=True))
-    evaluator = _WORKER_EVALUATORS.get(key)
-    if evaluator is None:
-        evaluator = get_registry().create(
-            "evaluator", evaluator_name, design_space=design_space, mapper=mapper, **evaluator_options
-        )
-        _WORKER_EVALUATORS[key] = evaluator
-    pairs = [(HardwareConfig(*(int(v) for v in row)), layer) for row in designs]
-    costs: list[LayerCost] = evaluator.evaluate(pairs)
+    # A fresh evaluator per task: evaluators may cache every result, and one
+    # kept for a whole run would grow without bound in a long generation.
+    evaluator = get_registry().create(
+        "evaluator", evaluator_name, design_space=design_space, mapper=mapper, **evaluator_options
+    )
+    try:
+        pairs = [(HardwareConfig(*(int(v) for v in row)), layer) for row in designs]
+        costs: list[LayerCost] = evaluator.evaluate(pairs)
+    finally:
+        evaluator.close()
     return [(float(c.cycles), float(c.energy_pj), bool(c.valid), c.status.value) for c in costs]
 
 

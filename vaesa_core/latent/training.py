@@ -58,6 +58,10 @@ class TrainingConfig:
         epochs: Maximum passes over the training designs.
         batch_designs: Designs per batch (each with all its layers).
         learning_rate: Adam step size.
+        unlabelled_designs: Extra designs drawn uniformly over the legal
+            lattice for every batch; they enter only the reconstruction
+            and KL terms, which need no costs, so the VAE sees fresh
+            designs at every step.
         validation_fraction: Share of designs held out for validation.
         patience: Epochs without validation improvement before stopping.
         max_time_s: Wall-clock limit of the training loop in seconds; None
@@ -74,6 +78,7 @@ class TrainingConfig:
     epochs: int = 300
     batch_designs: int = 64
     learning_rate: float = 2e-3
+    unlabelled_designs: int = 256
     validation_fraction: float = 0.1
     patience: int = 20
     max_time_s: float | None = None
@@ -84,6 +89,10 @@ class TrainingConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainingConfig.{name} must be a positive integer, but got {value!r}.")
+        if not isinstance(self.unlabelled_designs, int) or self.unlabelled_designs < 0:
+            raise ValueError(
+                f"TrainingConfig.unlabelled_designs must be an integer >= 0, but got {self.unlabelled_designs!r}."
+            )
         for name in ("beta", "reconstruction_weight", "predictor_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
@@ -251,7 +260,11 @@ def _loss_terms(
     *,
     sample: bool,
     generator: torch.Generator | None = None,
+    unlabelled: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
+    n_labelled = units.shape[0]
+    if unlabelled is not None:
+        units = torch.cat([units, unlabelled])
     mean, log_variance = network.encode(units)
     if sample:
         noise = torch.randn(mean.shape, generator=generator)
@@ -262,7 +275,7 @@ def _loss_terms(
     reconstruction = (((decoded - units) * spans) ** 2).mean()
     kl = (-0.5 * (1 + log_variance - mean**2 - log_variance.exp())).sum(dim=1).mean()
 
-    predicted = network.predict(mean[:, None, :], layer_features[None, :, :])
+    predicted = network.predict(mean[:n_labelled, None, :], layer_features[None, :, :])
     squared = ((predicted - targets) ** 2).mean(dim=-1)
     weight = mask.to(squared.dtype)
     prediction = (squared * weight).sum() / weight.sum().clamp(min=1.0)
@@ -275,6 +288,12 @@ def _total(terms: dict[str, torch.Tensor], config: TrainingConfig) -> torch.Tens
         + config.beta * terms["kl"]
         + config.predictor_weight * terms["pred"]
     )
+
+
+def _draw_units(design_space: DesignSpace, n: int, rng: np.random.Generator) -> torch.Tensor:
+    # Uniform over the legal lattice, as DesignSpace.sample, without building configurations.
+    raw = np.stack([rng.choice(parameter.values, size=n) for parameter in design_space.parameters], axis=1)
+    return torch.as_tensor(design_space.encode(raw), dtype=torch.float32)
 
 
 def _split_designs(n_designs: int, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -338,7 +357,7 @@ def train_model(
         network = LatentNetwork(shape)
         generator = torch.Generator().manual_seed(config.seed)
         state, history, best_epoch, wall_time_s, final_train = _fit(
-            network, data, train_index, validation_index, spans, config, generator, progress
+            network, data, train_index, validation_index, spans, config, generator, progress, design_space
         )
     network.load_state_dict(state)
     network.eval()
@@ -367,10 +386,12 @@ def _fit(
     config: TrainingConfig,
     generator: torch.Generator,
     progress: bool,
+    design_space: DesignSpace,
 ) -> tuple[dict[str, torch.Tensor], list[dict[str, float]], int, float, dict[str, float]]:
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, config.patience // 3))
     train_tensor = torch.as_tensor(train_index)
+    design_rng = np.random.default_rng([config.seed, 1])
     best_loss = math.inf
     best_state = copy.deepcopy(network.state_dict())
     best_epoch = 0
@@ -386,9 +407,12 @@ def _fit(
         batches = 0
         for begin in range(0, len(order), config.batch_designs):
             batch = order[begin : begin + config.batch_designs]
+            unlabelled = None
+            if config.unlabelled_designs:
+                unlabelled = _draw_units(design_space, config.unlabelled_designs, design_rng)
             terms = _loss_terms(
                 network, data.units[batch], data.targets[batch], data.mask[batch], data.layer_features, spans,
-                sample=True, generator=generator,
+                sample=True, generator=generator, unlabelled=unlabelled,
             )
             loss = _total(terms, config)
             optimizer.zero_grad()
