@@ -1,6 +1,6 @@
 """Quality of the latent model: reconstruction, decoded optima, predictor ranks, smoothness.
 
-Four measurements, all on designs the model was not trained on:
+Four measurements, on designs the model was not trained on unless stated:
 
 1. Reconstruction for latent sizes 2, 4 and 6, with one model per size
    trained with the default settings on ``--data``, and for the shipped
@@ -9,10 +9,12 @@ Four measurements, all on designs the model was not trained on:
    per-parameter median and 95th percentile of
    ``|log2(decoded) - log2(original)|``. Target: median at most 0.25 log2
    units for every parameter that changes cost (all but pes).
-2. Decoded optima: for the best 1% of held-out designs of alexnet,
-   resnet50, resnext50 and deepbench (network EDP from the evaluator,
-   layers weighted by repeat count), the share whose decoded design has an
-   EDP at most 5% above the original. Target: at least 90%.
+2. Decoded optima: for the best 1% of designs of alexnet, resnet50,
+   resnext50 and deepbench (network EDP from the evaluator, layers weighted
+   by repeat count), the share whose decoded design has an EDP at most 5%
+   above the original. Target: at least 90%. It is measured twice: on the
+   held-out designs and on the designs of the training table, because the
+   best 1% of a small held-out set is only a few designs.
 3. Predictor ranks: Spearman correlation of predicted and evaluated EDP per
    layer over held-out designs; median over the 57 training layers and over
    the 12 unseen layers. Target: median at least 0.95.
@@ -93,6 +95,7 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--heldout-designs", type=int, default=400, help="Held-out designs on the 57 training layers (default: %(default)s).")
     parser.add_argument("--unseen-designs", type=int, default=200, help="Held-out designs on the 12 unseen layers (default: %(default)s).")
     parser.add_argument("--seed", type=int, default=1, help="Seed of held-out designs and paths (default: %(default)s).")
+    parser.add_argument("--threads", type=int, default=None, help="Torch CPU threads for the sweep training (default: torch's choice).")
     parser.add_argument("--no-progress", action="store_true", help="Hide progress bars.")
     return parser.parse_args(argv)
 
@@ -276,16 +279,18 @@ def _markdown(record: dict[str, Any]) -> str:
         rows.append([label, entry["designs"], f"{entry['exact_share']:.1%}", *cells, str(entry["meets_target"])])
     lines += [markdown_table(header, rows), ""]
 
-    lines.append("## 2. Best 1% of held-out designs, decoded (EDP ratio decoded / original)")
+    lines.append("## 2. Best 1% of designs per network, decoded (EDP ratio decoded / original)")
     rows = []
-    for name, entry in record["decoded_optima"].items():
-        if name == "all":
-            continue
-        rows.append([name, entry["designs"], f"{entry['share_within_5pct']:.0%}", f"{entry['share_identical']:.0%}",
-                     entry["median_ratio"], entry["max_ratio"]])
-    total = record["decoded_optima"]["all"]
-    rows.append(["all", total["designs"], f"{total['share_within_5pct']:.0%}", "", "", ""])
-    lines += [markdown_table(["network", "designs", "EDP <= 1.05x", "identical", "median ratio", "max ratio"], rows), ""]
+    for source, entries in record["decoded_optima"].items():
+        for name, entry in entries.items():
+            if name == "all":
+                continue
+            rows.append([source, name, entry["designs"], f"{entry['share_within_5pct']:.0%}",
+                         f"{entry['share_identical']:.0%}", entry["median_ratio"], entry["max_ratio"]])
+        total = entries["all"]
+        rows.append([source, "all", total["designs"], f"{total['share_within_5pct']:.0%}", "", "", ""])
+    header = ["designs from", "network", "designs", "EDP <= 1.05x", "identical", "median ratio", "max ratio"]
+    lines += [markdown_table(header, rows), ""]
 
     lines.append("## 3. Predictor: Spearman of predicted vs evaluated EDP per layer")
     rows = [[label, entry["layers"], entry["designs"], entry["median"], entry["minimum"], str(entry["meets_target"])]
@@ -304,6 +309,10 @@ def _markdown(record: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite and return the exit status."""
     args = _parse_arguments(argv)
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
     registry = get_registry()
     if args.evaluator not in registry.registrations("evaluator"):
         if not args.quick:
@@ -346,7 +355,10 @@ def main(argv: list[str] | None = None) -> int:
 
     evaluator = registry.create("evaluator", args.evaluator, design_space=simba_space(), mapper=None)
     try:
-        record["decoded_optima"] = decoded_optima(model, heldout, heldout_designs, evaluator)
+        record["decoded_optima"] = {
+            "held-out designs": decoded_optima(model, heldout, heldout_designs, evaluator),
+            "training designs": decoded_optima(model, train_frame, _designs(train_frame), evaluator),
+        }
     finally:
         evaluator.close()
     record["predictor"] = {
