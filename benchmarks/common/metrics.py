@@ -23,7 +23,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["evaluations_to_reach", "spread", "compare_to_random"]
+__all__ = ["compare_to_random", "evaluations_to_reach", "geometric_mean", "spread"]
 
 
 def evaluations_to_reach(curve: Sequence[float], target: float) -> int | None:
@@ -49,6 +49,18 @@ def spread(values: Sequence[float]) -> dict[str, float | int | None]:
     }
 
 
+def geometric_mean(values: Sequence[float | None]) -> float | None:
+    """Return the geometric mean of the finite positive ``values``, or None when there are none.
+
+    Ratios such as SE are skewed (10 and 0.1 average to 5.05 but multiply to 1),
+    so the geometric mean summarises them alongside the arithmetic mean.
+    """
+    finite = [float(value) for value in values if value is not None and math.isfinite(value) and value > 0]
+    if not finite:
+        return None
+    return math.exp(sum(math.log(value) for value in finite) / len(finite))
+
+
 def compare_to_random(
     random_curves: dict[int, Sequence[float]], method_curves: dict[int, Sequence[float]], budget: int
 ) -> dict[str, Any]:
@@ -61,8 +73,9 @@ def compare_to_random(
 
     Returns:
         Per-seed values (``per_seed``) and their ``spread`` under ``sp``,
-        ``se``, plus ``sp_of_means``, ``se_censored`` (seeds where the method
-        never reached random's best) and ``seeds`` (the paired seeds).
+        ``se``, plus ``sp_of_means``, ``se_geomean``, ``se_censored`` (seeds
+        where the method never reached random's best) and ``seeds`` (the
+        paired seeds).
     """
     per_seed = []
     for seed in sorted(set(random_curves) & set(method_curves)):
@@ -98,5 +111,6 @@ def compare_to_random(
         "sp": spread([entry["sp"] for entry in per_seed]),
         "se": spread([entry["se"] for entry in per_seed]),
         "sp_of_means": (mean_random / mean_method) if mean_random and mean_method else None,
+        "se_geomean": geometric_mean([entry["se"] for entry in per_seed]),
         "se_censored": sum(1 for entry in per_seed if entry["censored"]),
     }

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from benchmarks.common.metrics import compare_to_random, evaluations_to_reach, spread
+from benchmarks.common.metrics import compare_to_random, evaluations_to_reach, geometric_mean, spread
 from benchmarks.common.runs import best_so_far
 
 
@@ -73,3 +73,8 @@ def test_spread_ignores_missing_values():
     assert summary["mean"] == pytest.approx(2.0)
     assert summary["n"] == 2
     assert summary["std"] == pytest.approx(math.sqrt(2.0))
+
+
+def test_geometric_mean_of_skewed_ratios():
+    assert geometric_mean([10.0, 0.1]) == pytest.approx(1.0)
+    assert geometric_mean([None, math.inf]) is None
