@@ -10,7 +10,9 @@ Options (strings from the CLI are converted):
 * ``time_limit_s``: CoSA solver limit per (layer, design), seconds (``cosa``).
 * ``seed``, ``objective``, ``initial_samples``, ``frontier_size``,
   ``max_rounds``, ``final_candidates``, ``kicks``, ``fitted_targets``,
-  ``fitted_seeds``, ``max_pool_size``, ``exact_search``: see ``FastMapper``
+  ``fitted_seeds``, ``max_pool_size``, ``exact_search``, ``anchor_samples``,
+  ``keep``, ``refine_rounds``, ``refine_frontier``, ``refine_kicks``,
+  ``refine_seeds``, ``cache_rows``: see ``FastMapper``
   (``fast``).
 """
 
@@ -45,6 +47,13 @@ _FAST_OPTIONS = {
     "fitted_seeds": int,
     "max_pool_size": int,
     "exact_search": lambda value: str(value).lower() in ("1", "true", "yes", "on"),
+    "anchor_samples": int,
+    "keep": int,
+    "refine_rounds": int,
+    "refine_frontier": int,
+    "refine_kicks": int,
+    "refine_seeds": int,
+    "cache_rows": int,
 }
 _COSA_OPTIONS = {"time_limit_s": float}
 

@@ -1,27 +1,29 @@
-"""The fast mapper: a shared-pool local search over mappings, vectorised over designs.
+"""The fast mapper: a frozen candidate bank per layer plus a local search per design.
 
-For each layer the mapper keeps a pool of candidate mappings with their
-design-independent counts (``CandidatePool``). A call with D designs:
+The mapping chosen for a (design, layer) pair is a function of the design's
+cost-relevant values (MACs and buffer entries), the layer, the settings and
+the seed only. It does not depend on earlier calls, on the other designs of
+a batch or on the process. A call with D designs:
 
-1. scores the whole pool on every design at once (``(M, D)`` array
-   operations) and takes each design's best candidate;
-2. runs a local search shared by all designs. Each round expands up to
-   ``frontier_size`` best candidates not yet expanded (those that are best
-   for the most designs first) into their one-step neighbours
-   (``moves.neighbours``). Neighbours that fit no design are dropped, the
-   rest are scored on every design, and each design's best is updated.
-   When no best is left to expand, up to ``kicks`` random multi-move walks
-   restart the search; it stops after ``max_rounds`` rounds;
-3. re-scores the ``final_candidates`` best candidates of every design with
-   the exact input-walk counts on all designs and returns each design's
-   best, scored by ``vaesa_core.costmodel.combine``.
+1. builds the layer's bank once (``vaesa_core.mapping.bank``): mappings
+   found by a local search shared by fixed anchor designs, never changed
+   afterwards;
+2. scores the bank on every design at once (``(M, D)`` elementwise array
+   operations) and keeps each design's ``keep`` best candidates;
+3. refines each design on its own: ``refine_rounds`` rounds expand up to
+   ``refine_frontier`` of the design's best candidates not yet expanded into
+   their one-step neighbours; when none is left, random multi-move walks
+   from the design's best restart the search, at most ``refine_kicks``
+   times, drawn from a random stream seeded by the seed, the layer and the
+   design. Neighbourhoods are generated once per mapping for the whole
+   batch, but each design sees only those of its own frontier;
+4. re-scores each design's ``final_candidates`` best candidates with the
+   exact input-walk counts and returns the best, scored by
+   ``vaesa_core.costmodel.combine`` on that design alone.
 
-The pool starts with the mapping that keeps every loop at DRAM (legal on
-every design of the space) and ``initial_samples`` random mappings, and it
-persists across calls, so later calls for a layer start from every mapping
-found so far. Results are deterministic for a seed and a sequence of calls;
-a design's mapping can depend on the other designs of its batch and on
-earlier calls, because they shape the pool.
+Candidates of equal cost are ordered by a hash of the mapping, and every
+score is computed with elementwise operations in a fixed order, so results
+are bit-identical whatever the batch.
 """
 
 from __future__ import annotations
@@ -32,20 +34,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from vaesa_core.arch import simba_architecture
-from vaesa_core.costmodel import compute_counts, combine, stack_architectures
+from vaesa_core.costmodel import combine, compute_counts, stack_architectures
 from vaesa_core.evaluation.cost import Status
 from vaesa_core.evaluation.objective import Objective
+from vaesa_core.mapping.bank import LEVEL_WEIGHTS, BankSettings, build_bank, objective_keys, rank_order
 from vaesa_core.mapping.legality import check_mappings, describe_violation, design_limits, level_usage
 from vaesa_core.mapping.mapper import Mapper, MapperResult
 from vaesa_core.mapping.mapping import Mapping
-from vaesa_core.mapping.moves import (
-    all_at_dram,
-    fit_to_entries,
-    neighbours,
-    random_mappings,
-    random_walks,
-    spatial_first_mappings,
-)
+from vaesa_core.mapping.moves import all_at_dram, fit_to_entries, neighbours, random_walks, spatial_first_mappings
 from vaesa_core.mapping.pool import CandidatePool, DesignArrays
 from vaesa_core.space.design_space import HardwareConfig
 from vaesa_core.workloads.layer import Layer
@@ -54,36 +50,36 @@ __all__ = ["FastMapper"]
 
 _logger = logging.getLogger(__name__)
 
-#: Level weights of the random initial mappings, Registers..DRAM: outer
-#: levels are favoured so that more samples fit small buffers.
-_LEVEL_WEIGHTS = (
-    np.array([0.5, 1.0, 1.0, 1.0, 1.0, 1.0]),
-    np.array([0.2, 1.0, 1.0, 1.0, 1.5, 3.0]),
-)
-
 
 class FastMapper(Mapper):
-    """Search mappings with a local search shared by all designs of a batch.
+    """Search mappings from a frozen per-layer bank, refined for each design.
 
     Args:
-        seed: Seed of the random initial mappings (combined with the layer
-            shape, so each layer has its own stream).
+        seed: Seed of the bank build and of each design's refinement
+            (combined with the layer shape and the design values).
         objective: ``"edp"`` (default), ``"latency"`` (fewest cycles, then
             least energy) or ``"energy"`` (least energy, then fewest cycles).
-        initial_samples: Random mappings added to a new layer's pool.
-        frontier_size: Candidates expanded per local-search round.
-        max_rounds: Local-search rounds per call.
+        initial_samples: Random mappings that seed a bank.
+        frontier_size: Candidates expanded per round of the bank search.
+        max_rounds: Rounds of the bank search.
         final_candidates: Best candidates per design re-scored exactly.
-        kicks: Restarts from random three-move walks once the local search
-            stalls, per call.
-        fitted_targets: Designs per call for which seeds are repaired to
-            fit (see ``_add_fitted_seeds``).
-        fitted_seeds: Seeds per target design.
-        max_pool_size: Candidates kept per layer between calls; above it the
-            pool shrinks to the last batch's best candidates, which bounds
-            memory in long searches.
-        exact_search: Use the exact input-walk counts during the search too
-            (slower); the final choice always uses them.
+        kicks: Random-walk restarts of the bank search once it stalls.
+        fitted_targets: Anchor designs for which bank seeds are repaired to
+            fit.
+        fitted_seeds: Bank seeds per fitted anchor.
+        max_pool_size: Candidates kept in each layer's bank.
+        exact_search: Use the exact input-walk counts during the searches
+            too (slower); the final choice always uses them.
+        anchor_samples: Random anchor designs of the bank search, on top of
+            the 33 corners and centre of the space.
+        keep: Best candidates each design keeps during its refinement.
+        refine_rounds: Rounds of each design's refinement.
+        refine_frontier: Candidates expanded per design and round.
+        refine_kicks: Random-walk restarts of each design's refinement.
+        refine_seeds: Spatial-first seeds repaired to fit each design.
+        cache_rows: Scored mappings kept between calls, over all layers, to
+            skip recounting them; it bounds memory (about 1.3 kB per
+            mapping) and does not change results.
     """
 
     name = "fast"
@@ -98,10 +94,17 @@ class FastMapper(Mapper):
         max_rounds: int = 30,
         final_candidates: int = 4,
         kicks: int = 3,
-        fitted_targets: int = 6,
+        fitted_targets: int = 16,
         fitted_seeds: int = 200,
-        max_pool_size: int = 200_000,
+        max_pool_size: int = 2000,
         exact_search: bool = False,
+        anchor_samples: int = 32,
+        keep: int = 16,
+        refine_rounds: int = 6,
+        refine_frontier: int = 2,
+        refine_kicks: int = 1,
+        refine_seeds: int = 0,
+        cache_rows: int = 100_000,
     ) -> None:
         for name, value, low in (
             ("initial_samples", initial_samples, 0),
@@ -112,6 +115,13 @@ class FastMapper(Mapper):
             ("fitted_targets", fitted_targets, 0),
             ("fitted_seeds", fitted_seeds, 0),
             ("max_pool_size", max_pool_size, 1),
+            ("anchor_samples", anchor_samples, 0),
+            ("keep", keep, 1),
+            ("refine_rounds", refine_rounds, 0),
+            ("refine_frontier", refine_frontier, 1),
+            ("refine_kicks", refine_kicks, 0),
+            ("refine_seeds", refine_seeds, 0),
+            ("cache_rows", cache_rows, 0),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
@@ -131,9 +141,16 @@ class FastMapper(Mapper):
         self.fitted_seeds = int(fitted_seeds)
         self.max_pool_size = int(max_pool_size)
         self.exact_search = bool(exact_search)
-        self._search_pools: dict[Layer, CandidatePool] = {}
-        self._exact_pools: dict[Layer, CandidatePool] = {}
-        self._rngs: dict[Layer, np.random.Generator] = {}
+        self.anchor_samples = int(anchor_samples)
+        self.keep = int(keep)
+        self.refine_rounds = int(refine_rounds)
+        self.refine_frontier = int(refine_frontier)
+        self.refine_kicks = int(refine_kicks)
+        self.refine_seeds = int(refine_seeds)
+        self.cache_rows = int(cache_rows)
+        self._banks: dict[Layer, CandidatePool] = {}
+        self._spatial_levels: dict[Layer, tuple[int, ...]] = {}
+        self._cache_pools: dict[Layer, tuple[CandidatePool, CandidatePool]] = {}
 
     def describe(self) -> dict[str, object]:
         return {
@@ -149,6 +166,12 @@ class FastMapper(Mapper):
             "fitted_seeds": self.fitted_seeds,
             "max_pool_size": self.max_pool_size,
             "exact_search": self.exact_search,
+            "anchor_samples": self.anchor_samples,
+            "keep": self.keep,
+            "refine_rounds": self.refine_rounds,
+            "refine_frontier": self.refine_frontier,
+            "refine_kicks": self.refine_kicks,
+            "refine_seeds": self.refine_seeds,
         }
 
     # -- public entry --------------------------------------------------------
@@ -157,179 +180,170 @@ class FastMapper(Mapper):
         if not configs:
             return []
         limits = design_limits(configs)
-        batch = stack_architectures([simba_architecture(config) for config in configs])
-        designs = DesignArrays.from_batch(batch)
-        spatial_levels = tuple(int(level) for level in np.flatnonzero(designs.fanouts.max(axis=0) > 1))
+        architectures = [simba_architecture(config) for config in configs]
+        designs = DesignArrays.from_batch(stack_architectures(architectures))
+        bank = self.bank(layer)
+        _check_compatible(bank, designs)
 
-        pool = self._search_pool(layer, designs, spatial_levels)
-        self._add_fitted_seeds(pool, designs)
-        self._local_search(pool, designs, spatial_levels)
-        shortlist = self._shortlist(pool, designs)
-        exact_pool = self._exact_pool(layer, designs)
-        exact_pool.add(pool.factors[shortlist], pool.orders[shortlist])
-        if pool.size > self.max_pool_size:
-            # Keep the all-DRAM mapping (row 0) and this batch's best candidates.
-            pool.keep_only(np.concatenate([[0], shortlist]))
-        if exact_pool.size > self.max_pool_size:
-            exact_pool.keep_only(np.arange(exact_pool.size - self.max_pool_size // 2, exact_pool.size))
+        work, exact = self._caches(layer)
+        searches = self._starts(bank, work, designs)
+        rngs = [self._design_rng(layer, config) for config in configs]
+        if self.refine_seeds:
+            self._add_design_seeds(work, designs, searches, rngs)
+        self._refine(work, designs, searches, rngs, self._spatial_levels[layer])
+        chosen_factors, chosen_orders, feasible = self._choose(work, exact, designs, searches)
+        return self._package(layer, configs, architectures, limits, chosen_factors, chosen_orders, feasible)
 
-        if exact_pool.size == 0:
-            chosen = np.zeros(len(configs), dtype=np.int64)
-            feasible = np.zeros(len(configs), dtype=bool)
-        else:
-            cycles, energy = exact_pool.score(designs)
-            keys = self._keys(cycles, energy)
-            chosen = np.argmin(keys, axis=0)
-            feasible = np.isfinite(keys[chosen, np.arange(len(configs))])
-        return self._package(layer, configs, limits, batch, exact_pool, chosen, feasible)
-
-    # -- pools -----------------------------------------------------------------
-
-    def _rng(self, layer: Layer) -> np.random.Generator:
-        if layer not in self._rngs:
-            self._rngs[layer] = np.random.default_rng([self.seed, *layer.shape_key()])
-        return self._rngs[layer]
-
-    def _search_pool(self, layer: Layer, designs: DesignArrays, spatial_levels: tuple[int, ...]) -> CandidatePool:
-        pool = self._search_pools.get(layer)
-        if pool is None:
-            pool = CandidatePool(layer, designs.keeps, designs.block_sizes, designs.read_bandwidth,
-                                 designs.write_bandwidth, exact=self.exact_search)
-            self._search_pools[layer] = pool
-            pool.add(*all_at_dram(designs.keeps.shape[0], layer))
-            rng = self._rng(layer)
-            per_kind = max(self.initial_samples // (8 * len(_LEVEL_WEIGHTS)), 1) if self.initial_samples else 0
-            for weights in _LEVEL_WEIGHTS:
-                for spatial_probability in (0.3, 0.6):
-                    if not per_kind:
-                        continue
-                    factors, orders = random_mappings(
-                        layer, per_kind, rng, n_levels=designs.keeps.shape[0], spatial_levels=spatial_levels,
-                        level_weights=weights, spatial_probability=spatial_probability,
-                    )
-                    pool.add(*self._fitting(layer, factors, orders, designs))
-            if self.initial_samples:
-                fanout_choices = list(np.unique(designs.fanouts, axis=0))
-                factors, orders = spatial_first_mappings(
-                    layer, self.initial_samples // 2, rng, n_levels=designs.keeps.shape[0],
-                    fanout_choices=fanout_choices, level_weights=_LEVEL_WEIGHTS[1],
-                )
-                pool.add(*self._fitting(layer, factors, orders, designs))
-        return pool
-
-    def _add_fitted_seeds(self, pool: CandidatePool, designs: DesignArrays) -> None:
-        """Add spatial-first seeds repaired to fit a few diverse designs of the batch.
-
-        Designs with small buffers admit few of the random seeds; seeds
-        repaired for their entries start the local search near good
-        mappings for them. Targets are picked by farthest-point sampling in
-        log2 entries and MACs, starting from the design with the least storage.
-        """
-        if not self.fitted_seeds or not self.fitted_targets:
-            return
-        features = np.log2(np.concatenate([designs.entries[:, 1:5], designs.instances[:, :1]], axis=1))
-        targets = [int(np.argmin(features[:, :4].sum(axis=1)))]
-        distance = np.linalg.norm(features - features[targets[0]], axis=1)
-        while len(targets) < min(self.fitted_targets, len(features)) and distance.max() > 0:
-            targets.append(int(np.argmax(distance)))
-            distance = np.minimum(distance, np.linalg.norm(features - features[targets[-1]], axis=1))
-
-        rng = self._rng(pool.layer)
-        n_levels = designs.keeps.shape[0]
-        for target in targets:
-            factors, orders = spatial_first_mappings(
-                pool.layer, self.fitted_seeds, rng, n_levels=n_levels,
-                fanout_choices=[designs.fanouts[target]], level_weights=_LEVEL_WEIGHTS[0],
+    def bank(self, layer: Layer) -> CandidatePool:
+        """Return the frozen candidate bank of ``layer``, building it on first use."""
+        bank = self._banks.get(layer)
+        if bank is None:
+            settings = BankSettings(
+                seed=self.seed, objective=self.objective.value, initial_samples=self.initial_samples,
+                frontier_size=self.frontier_size, max_rounds=self.max_rounds, kicks=self.kicks,
+                fitted_targets=self.fitted_targets, fitted_seeds=self.fitted_seeds,
+                anchor_samples=self.anchor_samples, bank_size=self.max_pool_size,
             )
-            pool.add(*fit_to_entries(pool.layer, factors, orders, designs.entries[target], rng))
+            bank, spatial_levels = build_bank(layer, settings, exact=self.exact_search)
+            bank.freeze()
+            self._banks[layer] = bank
+            self._spatial_levels[layer] = spatial_levels
+        return bank
 
-    def _exact_pool(self, layer: Layer, designs: DesignArrays) -> CandidatePool:
-        pool = self._exact_pools.get(layer)
-        if pool is None:
-            pool = CandidatePool(layer, designs.keeps, designs.block_sizes, designs.read_bandwidth,
-                                 designs.write_bandwidth, exact=True)
-            self._exact_pools[layer] = pool
-        return pool
+    def _caches(self, layer: Layer) -> tuple[CandidatePool, CandidatePool]:
+        """Return the layer's pools of scored mappings, approximate and exact.
 
-    @staticmethod
-    def _fitting(layer: Layer, factors: np.ndarray, orders: np.ndarray, designs: DesignArrays) -> tuple[np.ndarray, np.ndarray]:
-        """Keep mappings that fit the loosest design of the batch (fan-out and capacity)."""
-        if factors.shape[0] == 0:
-            return factors, orders
-        spatial = factors[:, :, 0, :].prod(axis=2)
-        fits = (spatial <= designs.fanouts.max(axis=0)).all(axis=1)
-        fits &= (level_usage(layer, factors) <= designs.entries.max(axis=0)).all(axis=1)
-        return factors[fits], orders[fits]
+        The pools only cache counts, which depend on the mapping alone, so
+        what they contain changes speed, never results. When all layers
+        together hold more than ``cache_rows`` mappings, the other layers'
+        pools are dropped and this layer's pools are emptied if they still exceed it.
+        """
+        total = sum(work.size + exact.size for work, exact in self._cache_pools.values())
+        if total > self.cache_rows:
+            kept = self._cache_pools.get(layer)
+            self._cache_pools = {} if kept is None or kept[0].size + kept[1].size > self.cache_rows // 2 else {layer: kept}
+        if layer not in self._cache_pools:
+            bank = self._banks[layer]
+            self._cache_pools[layer] = tuple(
+                CandidatePool(layer, bank.keeps, bank.block_sizes, bank.read_bandwidth, bank.write_bandwidth,
+                              exact=exact)
+                for exact in (self.exact_search, True)
+            )
+        return self._cache_pools[layer]
 
-    # -- search ----------------------------------------------------------------
+    # -- per-design search -----------------------------------------------------
 
-    def _keys(self, cycles: np.ndarray, energy: np.ndarray) -> np.ndarray:
-        """Return the objective of each (candidate, design) pair, lower is better."""
-        cycles = np.broadcast_to(cycles[:, None], energy.shape)
-        finite = np.isfinite(energy)
-        if self.objective is Objective.EDP:
-            return np.where(finite, cycles * energy, np.inf)
-        # Lexicographic: the secondary metric, scaled into [0, 0.5), breaks ties.
-        if self.objective is Objective.LATENCY:
-            primary, secondary = cycles, energy
-        else:
-            primary, secondary = energy, cycles
-        scale = np.max(np.where(finite, secondary, 0.0), initial=1.0) * 2.0
-        return np.where(finite, primary + secondary / scale, np.inf)
+    def _design_rng(self, layer: Layer, config: HardwareConfig) -> np.random.Generator:
+        # Only cost-relevant values seed the stream: designs that differ in
+        # PEs alone get the same mappings.
+        values = (config.macs, config.accum_buffer, config.weight_buffer, config.input_buffer, config.global_buffer)
+        return np.random.default_rng([self.seed, *layer.shape_key(), *values])
 
-    def _local_search(self, pool: CandidatePool, designs: DesignArrays, spatial_levels: tuple[int, ...]) -> None:
-        cycles, energy = pool.score(designs)
-        keys = self._keys(cycles, energy)
-        best = np.argmin(keys, axis=0)
-        best_keys = keys[best, np.arange(best.size)]
+    def _starts(self, bank: CandidatePool, work: CandidatePool, designs: DesignArrays) -> list[_DesignSearch]:
+        """Start each design's search from its ``keep`` best bank candidates."""
+        cycles, energy = bank.score(designs)
+        primary, secondary = objective_keys(self.objective.value, cycles[:, None], energy)
+        tops = []
+        for column in range(primary.shape[1]):
+            order = rank_order(primary[:, column], secondary[:, column], bank.tiebreaks)[: self.keep]
+            tops.append(order[np.isfinite(primary[order, column])])
+        union = np.unique(np.concatenate(tops))
+        rows = work.locate(bank.factors[union], bank.orders[union])
+        lookup = dict(zip(union.tolist(), rows.tolist()))
+        searches = []
+        for column, top in enumerate(tops):
+            search = _DesignSearch(column)
+            search.merge(work, designs, np.array([lookup[row] for row in top.tolist()], dtype=np.int64),
+                         self.objective.value, self.keep)
+            searches.append(search)
+        return searches
 
-        kicks = 0
-        rng = self._rng(pool.layer)
-        for round_index in range(self.max_rounds):
-            served = np.bincount(best[np.isfinite(best_keys)], minlength=pool.size)
-            used = np.flatnonzero(served)
-            order = used[np.argsort(-served[used], kind="stable")]
-            waiting = [int(row) for row in order if int(row) not in pool.expanded]
-            # Half the frontier goes to the bests of the most designs, half to
-            # randomly drawn other bests, so that designs with a rare best
-            # are not starved.
-            popular = waiting[: (self.frontier_size + 1) // 2]
-            rest = waiting[len(popular):]
-            drawn = rng.permutation(len(rest))[: self.frontier_size - len(popular)] if rest else []
-            frontier = popular + [rest[int(index)] for index in drawn]
-            if frontier:
-                pool.expanded.update(frontier)
-                factors, orders = neighbours(pool.factors[frontier], pool.orders[frontier], spatial_levels=spatial_levels)
-            elif kicks < self.kicks:
-                # Every best is a local optimum: restart from random multi-move
-                # walks around the most-served ones.
-                kicks += 1
-                bases = [int(row) for row in order[: self.frontier_size]]
-                factors, orders = random_walks(pool.factors[bases], pool.orders[bases], rng,
-                                               spatial_levels=spatial_levels, walks=4, steps=3)
-            else:
+    def _add_design_seeds(self, work: CandidatePool, designs: DesignArrays, searches: list[_DesignSearch],
+                          rngs: list[np.random.Generator]) -> None:
+        """Add spatial-first seeds repaired to fit each design, from the design's own stream."""
+        n_levels = designs.keeps.shape[0]
+        for search, rng in zip(searches, rngs):
+            column = search.column
+            factors, orders = spatial_first_mappings(
+                work.layer, self.refine_seeds, rng, n_levels=n_levels,
+                fanout_choices=[designs.fanouts[column]], level_weights=LEVEL_WEIGHTS[0],
+            )
+            factors, orders = fit_to_entries(work.layer, factors, orders, designs.entries[column], rng)
+            rows = work.locate(factors, orders)
+            search.merge(work, designs, rows[rows >= 0], self.objective.value, self.keep)
+
+    def _refine(self, work: CandidatePool, designs: DesignArrays, searches: list[_DesignSearch],
+                rngs: list[np.random.Generator], spatial_levels: tuple[int, ...]) -> None:
+        active = list(searches)
+        for round_index in range(self.refine_rounds):
+            frontiers: dict[int, list[int]] = {}
+            kicked: dict[int, np.ndarray] = {}
+            still_active = []
+            for search in active:
+                frontier = search.frontier(self.refine_frontier)
+                if frontier:
+                    frontiers[search.column] = frontier
+                elif search.kicks < self.refine_kicks and search.rows.size:
+                    search.kicks += 1
+                    base = search.rows[:1]
+                    factors, orders = random_walks(work.factors[base], work.orders[base], rngs[search.column],
+                                                   spatial_levels=spatial_levels, walks=4, steps=3)
+                    kicked[search.column] = work.locate(factors, orders)
+                else:
+                    continue
+                still_active.append(search)
+            active = still_active
+            if not active:
                 break
-            added = pool.add(*self._fitting(pool.layer, factors, orders, designs))
-            if added.size == 0:
-                continue
-            new_cycles, new_energy = pool.score(designs, added)
-            new_keys = self._keys(new_cycles, new_energy)
-            candidate = np.argmin(new_keys, axis=0)
-            candidate_keys = new_keys[candidate, np.arange(best.size)]
-            better = candidate_keys < best_keys
-            best = np.where(better, added[candidate], best)
-            best_keys = np.where(better, candidate_keys, best_keys)
-            _logger.debug("fast mapper %s round %d: %d new candidates, %d designs improved",
-                          pool.layer.label(), round_index, added.size, int(better.sum()))
 
-    def _shortlist(self, pool: CandidatePool, designs: DesignArrays) -> np.ndarray:
-        """Return the pool rows of the best ``final_candidates`` candidates of every design."""
-        cycles, energy = pool.score(designs)
-        keys = self._keys(cycles, energy)
-        count = min(self.final_candidates, pool.size)
-        top = np.argpartition(keys, count - 1, axis=0)[:count] if count < pool.size else np.arange(pool.size)[:, None]
-        rows = np.unique(top)
-        return rows[np.isfinite(keys[rows]).any(axis=1)]
+            bases = sorted({row for frontier in frontiers.values() for row in frontier})
+            by_base: dict[int, np.ndarray] = {}
+            if bases:
+                factors, orders, origin = neighbours(work.factors[bases], work.orders[bases],
+                                                     spatial_levels=spatial_levels, with_origin=True)
+                fits = _fits_any(work.layer, factors, designs)
+                rows = np.full(origin.size, -1, dtype=np.int64)
+                rows[fits] = work.locate(factors[fits], orders[fits])
+                for position, base in enumerate(bases):
+                    found = rows[origin == position]
+                    by_base[base] = found[found >= 0]
+            for search in active:
+                if search.column in frontiers:
+                    search.expanded.update(frontiers[search.column])
+                    new_rows = np.concatenate([by_base[base] for base in frontiers[search.column]])
+                else:
+                    new_rows = kicked[search.column]
+                    new_rows = new_rows[new_rows >= 0]
+                search.merge(work, designs, new_rows, self.objective.value, self.keep)
+            _logger.debug("fast mapper %s refinement round %d: %d designs active, %d candidates",
+                          work.layer.label(), round_index, len(active), work.size)
+
+    def _choose(self, work: CandidatePool, exact: CandidatePool, designs: DesignArrays,
+                searches: list[_DesignSearch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Re-score each design's best candidates exactly and return the best of each."""
+        n_designs = len(searches)
+        finals = [search.rows[: self.final_candidates] for search in searches]
+        union = np.unique(np.concatenate(finals)) if n_designs else np.zeros(0, dtype=np.int64)
+        exact_rows = exact.locate(work.factors[union], work.orders[union]) if union.size else union
+        lookup = dict(zip(union.tolist(), exact_rows.tolist()))
+
+        n_levels = work.keeps.shape[0]
+        chosen_factors = np.ones((n_designs, n_levels, 2, 7), dtype=np.int64)
+        chosen_orders = np.zeros((n_designs, n_levels, 7), dtype=np.int64)
+        feasible = np.zeros(n_designs, dtype=bool)
+        for search, final in zip(searches, finals):
+            rows = np.array([lookup[row] for row in final.tolist()], dtype=np.int64)
+            if rows.size == 0:
+                continue
+            columns = np.full(rows.size, search.column, dtype=np.int64)
+            cycles, energy = exact.score_pairs(designs, rows, columns)
+            primary, secondary = objective_keys(self.objective.value, cycles, energy)
+            best = rank_order(primary, secondary, exact.tiebreaks[rows])[0]
+            if np.isfinite(primary[best]):
+                feasible[search.column] = True
+                chosen_factors[search.column] = exact.factors[rows[best]]
+                chosen_orders[search.column] = exact.orders[rows[best]]
+        return chosen_factors, chosen_orders, feasible
 
     # -- results ---------------------------------------------------------------
 
@@ -337,30 +351,30 @@ class FastMapper(Mapper):
         self,
         layer: Layer,
         configs: Sequence[HardwareConfig],
+        architectures: list,
         limits,
-        batch,
-        exact_pool: CandidatePool,
-        chosen: np.ndarray,
+        factors: np.ndarray,
+        orders: np.ndarray,
         feasible: np.ndarray,
     ) -> list[MapperResult]:
         results: list[MapperResult | None] = [None] * len(configs)
         rows = np.flatnonzero(feasible)
         if rows.size:
-            factors = exact_pool.factors[chosen[rows]]
-            orders = exact_pool.orders[chosen[rows]]
-            codes = check_mappings(layer, factors, limits)[np.arange(rows.size), rows]
-            counts = compute_counts(layer, factors, orders, batch.keeps, exact=True)
-            sub_batch = stack_architectures([simba_architecture(configs[row]) for row in rows])
-            cost = combine(counts, sub_batch, (rows.size,))
+            codes = check_mappings(layer, factors[rows], limits)[np.arange(rows.size), rows]
             for position, row in enumerate(rows):
-                if codes[position] or not cost.valid[position]:
-                    reason = describe_violation(int(codes[position]), layer, factors[position], limits, int(row))
+                # Each design is counted and combined alone, so its floats do
+                # not depend on the shape of the batch.
+                single = stack_architectures([architectures[row]])
+                row_counts = compute_counts(layer, factors[row][None], orders[row][None], single.keeps, exact=True)
+                cost = combine(row_counts, single, (1,))
+                if codes[position] or not cost.valid[0]:
+                    reason = describe_violation(int(codes[position]), layer, factors[row], limits, int(row))
                     results[row] = MapperResult.invalid(
-                        Status.FAILED, f"fast mapper chose an illegal mapping: {reason or cost.reason(position)}"
+                        Status.FAILED, f"fast mapper chose an illegal mapping: {reason or cost.reason(0)}"
                     )
                     continue
-                mapping = Mapping(factors[position], orders[position])
-                results[row] = MapperResult(mapping, float(cost.cycles[position]), float(cost.energy_pj[position]))
+                mapping = Mapping(factors[row], orders[row])
+                results[row] = MapperResult(mapping, float(cost.cycles[0]), float(cost.energy_pj[0]))
 
         if (~feasible).any():
             dram_factors, _ = all_at_dram(len(limits.entries[0]), layer)
@@ -371,3 +385,44 @@ class FastMapper(Mapper):
                     Status.INFEASIBLE, f"no mapping fits {configs[row].label()}: even all-DRAM tiles fail ({reason})"
                 )
         return [result for result in results if result is not None]
+
+
+class _DesignSearch:
+    """One design's candidates during a call: the ``keep`` best rows of the work pool, best first."""
+
+    def __init__(self, column: int) -> None:
+        self.column = column
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.expanded: set[int] = set()
+        self.kicks = 0
+
+    def frontier(self, size: int) -> list[int]:
+        return [row for row in self.rows.tolist() if row not in self.expanded][:size]
+
+    def merge(self, work: CandidatePool, designs: DesignArrays, new_rows: np.ndarray, objective: str, keep: int) -> None:
+        rows = np.unique(np.concatenate([self.rows, new_rows]))
+        if rows.size == 0:
+            return
+        cycles, energy = work.score_pairs(designs, rows, np.full(rows.size, self.column, dtype=np.int64))
+        primary, secondary = objective_keys(objective, cycles, energy)
+        order = rank_order(primary, secondary, work.tiebreaks[rows])
+        order = order[np.isfinite(primary[order])][:keep]
+        self.rows = rows[order]
+
+
+def _fits_any(layer: Layer, factors: np.ndarray, designs: DesignArrays) -> np.ndarray:
+    """Return which mappings fit the loosest design of the batch (fan-out and capacity)."""
+    spatial = factors[:, :, 0, :].prod(axis=2)
+    fits = (spatial <= designs.fanouts.max(axis=0)).all(axis=1)
+    fits &= (level_usage(layer, factors) <= designs.entries.max(axis=0)).all(axis=1)
+    return fits
+
+
+def _check_compatible(bank: CandidatePool, designs: DesignArrays) -> None:
+    if not (np.array_equal(bank.keeps, designs.keeps) and np.array_equal(bank.block_sizes, designs.block_sizes)
+            and np.array_equal(bank.read_bandwidth, designs.read_bandwidth)
+            and np.array_equal(bank.write_bandwidth, designs.write_bandwidth)):
+        raise ValueError(
+            "FastMapper needs designs with the keep pattern, block sizes and bandwidths of the Simba-like "
+            "hierarchy its banks are built for; map other hierarchies with another mapper."
+        )

@@ -12,6 +12,7 @@ using the same formulas as ``vaesa_core.costmodel.combine``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -124,11 +125,24 @@ class CandidatePool:
             "spatial_products": np.zeros((0, n_levels), dtype=np.int64),
             "usage": np.zeros((0, n_levels), dtype=np.int64),
             "cycles": np.zeros(0, dtype=np.float64),
+            "tiebreaks": np.zeros(0, dtype=np.uint64),
         }
         self.macs = layer.macs
-        self._seen: set[bytes] = set()
+        #: Row of every stored mapping, keyed by its digest.
+        self._rows: dict[bytes, int] = {}
         #: Indices of candidates whose neighbourhood has been generated.
         self.expanded: set[int] = set()
+        #: Whether ``freeze`` has made the pool read-only.
+        self.frozen = False
+
+    def freeze(self) -> None:
+        """Make the pool read-only and drop its lookup table, which is most of its memory."""
+        self.frozen = True
+        self._rows = {}
+        self.expanded = set()
+        for name, storage in self._columns.items():
+            self._columns[name] = storage[: self._size].copy()
+            self._columns[name].flags.writeable = False
 
     def _column(self, name: str) -> np.ndarray:
         return self._columns[name][: self._size]
@@ -140,6 +154,10 @@ class CandidatePool:
     spatial_products = property(lambda self: self._column("spatial_products"), doc="int64 ``(M, L)`` spatial fan-out used.")
     usage = property(lambda self: self._column("usage"), doc="int64 ``(M, L)`` entries of the kept tiles.")
     cycles = property(lambda self: self._column("cycles"), doc="float64 ``(M,)`` latency in cycles.")
+    tiebreaks = property(
+        lambda self: self._column("tiebreaks"),
+        doc="uint64 ``(M,)`` hash of each mapping; it orders candidates of equal cost the same way in every process.",
+    )
 
     @property
     def size(self) -> int:
@@ -147,25 +165,50 @@ class CandidatePool:
 
     def add(self, factors: np.ndarray, orders: np.ndarray) -> np.ndarray:
         """Add new, distinct, factor-correct mappings; return the indices of those added."""
+        start = self._size
+        self.locate(factors, orders)
+        return np.arange(start, self._size)
+
+    def locate(self, factors: np.ndarray, orders: np.ndarray) -> np.ndarray:
+        """Return the row of each mapping, adding the ones not stored yet.
+
+        Args:
+            factors: int64 ``(K, L, 2, 7)``.
+            orders: int64 ``(K, L, 7)``; stored in canonical form.
+
+        Returns:
+            int64 ``(K,)`` rows, -1 for mappings whose factors do not
+            multiply back to the layer (they are not stored).
+        """
+        if self.frozen:
+            raise RuntimeError(f"The candidate pool of {self.layer.label()} is frozen; build a new pool to add mappings.")
+        rows = np.full(factors.shape[0], -1, dtype=np.int64)
         if factors.shape[0] == 0:
-            return np.zeros(0, dtype=np.int64)
-        orders = canonical_orders(factors, orders)
-        keep = []
-        for row in range(factors.shape[0]):
-            key = factors[row].tobytes() + orders[row].tobytes()
-            if key not in self._seen:
-                self._seen.add(key)
-                keep.append(row)
-        if not keep:
-            return np.zeros(0, dtype=np.int64)
-        factors = factors[keep]
-        orders = orders[keep]
-        counts = compute_counts(self.layer, factors, orders, self.keeps, exact=self.exact)
-        ok = counts.factor_ok
-        factors, orders = factors[ok], orders[ok]
-        start = self.size
-        self._append(factors, orders, _select(counts, ok))
-        return np.arange(start, self.size)
+            return rows
+        factors = np.asarray(factors, dtype=np.int64)
+        orders = canonical_orders(factors, np.asarray(orders, dtype=np.int64))
+        digests = _digests(factors, orders)
+        keys = digests.view(np.dtype((np.void, 16))).ravel().tolist()
+        fresh: dict[bytes, int] = {}
+        for position, key in enumerate(keys):
+            row = self._rows.get(key)
+            if row is not None:
+                rows[position] = row
+            elif key not in fresh:
+                fresh[key] = position
+        if fresh:
+            positions = np.fromiter(fresh.values(), dtype=np.int64, count=len(fresh))
+            counts = compute_counts(self.layer, factors[positions], orders[positions], self.keeps, exact=self.exact)
+            ok = counts.factor_ok
+            start = self._size
+            tiebreaks = digests[positions[ok], 0]
+            self._append(factors[positions[ok]], orders[positions[ok]], _select(counts, ok), tiebreaks)
+            for offset, position in enumerate(positions[ok]):
+                self._rows[keys[position]] = start + offset
+            for position, key in enumerate(keys):
+                if rows[position] < 0:
+                    rows[position] = self._rows.get(key, -1)
+        return rows
 
     def keep_only(self, rows: np.ndarray) -> None:
         """Drop every candidate except ``rows`` (bounds memory in long runs).
@@ -173,22 +216,28 @@ class CandidatePool:
         Dropped mappings are forgotten, so they can be added again later;
         the expanded marks are cleared.
         """
+        if self.frozen:
+            raise RuntimeError(f"The candidate pool of {self.layer.label()} is frozen; build a new pool to drop mappings.")
         rows = np.unique(np.asarray(rows, dtype=np.int64))
         for name, storage in self._columns.items():
             self._columns[name] = storage[: self._size][rows].copy()
         self._size = int(rows.size)
-        self._seen = {
-            factors.tobytes() + orders.tobytes() for factors, orders in zip(self.factors, self.orders)
-        }
+        keys = _digests(self.factors, self.orders).view(np.dtype((np.void, 16))).ravel().tolist()
+        self._rows = {key: row for row, key in enumerate(keys)}
         self.expanded = set()
 
-    def _append(self, factors: np.ndarray, orders: np.ndarray, counts: MappingCounts) -> None:
+    def _append(self, factors: np.ndarray, orders: np.ndarray, counts: MappingCounts, tiebreaks: np.ndarray) -> None:
         accesses = counts.reads + counts.fills + counts.updates  # (M, L, 3)
         block = self.block_sizes[None, :, None]
         vectors = ((accesses + block - 1) // block).sum(axis=2).astype(np.float64)
         compute = counts.compute_cycles.astype(np.float64)
-        read_demand = counts.reads.sum(axis=2) / compute[:, None]
-        write_demand = (counts.updates + counts.fills).sum(axis=2) / compute[:, None]
+        # Per-datatype quotients summed in datatype order, as ``combine`` does,
+        # so that the ceiling below gives the cost model's cycles bit for bit.
+        read_demand = np.zeros(counts.reads.shape[:2], dtype=np.float64)
+        write_demand = np.zeros_like(read_demand)
+        for datatype in range(counts.reads.shape[2]):
+            read_demand = read_demand + counts.reads[:, :, datatype] / compute[:, None]
+            write_demand = write_demand + (counts.updates[:, :, datatype] + counts.fills[:, :, datatype]) / compute[:, None]
         slowdown = np.ones_like(read_demand)
         slowdown = np.where(self.read_bandwidth < read_demand, self.read_bandwidth / read_demand, slowdown)
         slowdown = np.minimum(
@@ -204,6 +253,7 @@ class CandidatePool:
             "spatial_products": counts.spatial_products,
             "usage": counts.tile_entries.sum(axis=2),
             "cycles": cycles,
+            "tiebreaks": tiebreaks,
         }
         needed = self._size + factors.shape[0]
         for name, values in added.items():
@@ -239,16 +289,70 @@ class CandidatePool:
                     valid &= values[:, level, None] <= column[None, :]
         valid &= row_ok[:, None]
 
+        # NOTE: the sum runs level by level with elementwise operations, so
+        # a pair's energy is bit-identical whatever the other rows and
+        # designs of the call (a matrix product could change the order).
         energy = np.zeros(valid.shape, dtype=np.float64)
-        shared = np.all(designs.clusters == designs.clusters[:1], axis=0)
-        if shared.any():
-            used = np.minimum(replication[:, shared], designs.clusters[0, shared])
-            energy += (vectors[:, shared] * used) @ designs.vector_energy_pj[:, shared].T
-        for level in np.flatnonzero(~shared):
+        for level in range(vectors.shape[1]):
             used = np.minimum(replication[:, level, None], designs.clusters[None, :, level])
-            energy += vectors[:, level, None] * used * designs.vector_energy_pj[None, :, level]
-        energy += self.macs * designs.mac_energy_pj[None, :]
+            energy = energy + vectors[:, level, None] * used * designs.vector_energy_pj[None, :, level]
+        energy = energy + self.macs * designs.mac_energy_pj[None, :]
         return self.cycles[rows], np.where(valid, energy, np.inf)
+
+    def score_pairs(self, designs: DesignArrays, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return cycles and energies in pJ of candidate ``rows[k]`` on design ``columns[k]``.
+
+        Uses the operations of ``score`` in the same order, so a pair gets
+        the same bits from both. Energies of illegal pairs are ``inf``.
+
+        Args:
+            designs: D designs.
+            rows: int64 ``(P,)`` candidate rows.
+            columns: int64 ``(P,)`` design indices.
+
+        Returns:
+            float64 ``(P,)`` cycles and float64 ``(P,)`` energies in pJ.
+        """
+        usage = self.usage[rows]
+        spatial = self.spatial_products[rows]
+        replication = self.replication[rows]
+        vectors = self.vectors[rows]
+        valid = (usage <= designs.entries[columns]).all(axis=1)
+        valid &= (spatial <= designs.fanouts[columns]).all(axis=1)
+        valid &= (replication <= designs.instances[columns]).all(axis=1)
+
+        energy = np.zeros(rows.size, dtype=np.float64)
+        for level in range(vectors.shape[1]):
+            used = np.minimum(replication[:, level], designs.clusters[columns, level])
+            energy = energy + vectors[:, level] * used * designs.vector_energy_pj[columns, level]
+        energy = energy + self.macs * designs.mac_energy_pj[columns]
+        return self.cycles[rows], np.where(valid, energy, np.inf)
+
+
+@functools.lru_cache(maxsize=None)
+def _digest_weights(width: int) -> np.ndarray:
+    weights = np.random.default_rng([0x6D6170, width]).integers(0, 2**63, size=(width, 2), dtype=np.uint64)
+    return weights * np.uint64(2) + np.uint64(1)
+
+
+def _digests(factors: np.ndarray, orders: np.ndarray) -> np.ndarray:
+    """Return a 128-bit digest of each mapping (canonical orders), its key in a pool.
+
+    Each half is a dot product of the mapping's integers with fixed random
+    odd 64-bit weights, modulo 2**64: exact integer arithmetic, so the
+    same in every process and for any batch. Two distinct mappings share
+    a digest with probability about 2**-120.
+
+    Returns:
+        uint64 ``(M, 2)``.
+    """
+    flat = np.concatenate([factors.reshape(factors.shape[0], -1), orders.reshape(orders.shape[0], -1)], axis=1)
+    digests = flat.astype(np.uint64) @ _digest_weights(flat.shape[1])
+    # Mix the bits so that the low bits also depend on every input.
+    digests ^= digests >> np.uint64(29)
+    digests *= np.uint64(0xBF58476D1CE4E5B9)
+    digests ^= digests >> np.uint64(32)
+    return np.ascontiguousarray(digests)
 
 
 def _select(counts: MappingCounts, rows: np.ndarray) -> MappingCounts:
