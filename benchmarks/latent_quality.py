@@ -16,8 +16,9 @@ Four measurements, on designs the model was not trained on unless stated:
    held-out designs and on the designs of the training table, because the
    best 1% of a small held-out set is only a few designs.
 3. Predictor ranks: Spearman correlation of predicted and evaluated EDP per
-   layer over held-out designs; median over the 57 training layers and over
-   the 12 unseen layers. Target: median at least 0.95.
+   layer over held-out designs. It reports the median over the 57 training
+   layers and, separately, over the 12 unseen layers. Target: median at
+   least 0.95.
 4. Smoothness: along straight latent paths between random pairs of
    held-out designs, the share of steps between consecutive distinct decoded
    designs that are lattice neighbours (every parameter's lattice index

@@ -38,7 +38,7 @@ class NetworkShape:
 
     design_dim: int = 6
     layer_dim: int = 9
-    latent_dim: int = 4
+    latent_dim: int = 6
     vae_hidden: tuple[int, ...] = (256, 256, 256)
     predictor_hidden: tuple[int, ...] = (256, 256, 256)
 

@@ -29,8 +29,9 @@ class LatentSpace(SearchSpace):
     """The latent space of a trained VAE, as a box optimizers search in.
 
     The box is the per-coordinate minimum and maximum of the encoder means
-    of the model's training designs, so it covers every training design and
-    little else; it is stored in the checkpoint. ``sample`` draws uniformly
+    of every design in the model's training table (validation designs
+    included), so it covers all of them and little else. It is stored in
+    the checkpoint. ``sample`` draws uniformly
     in the box. ``to_configs`` decodes a point with the decoder (no
     sampling) and snaps the result to the nearest legal design on the log2
     scale (``DesignSpace.snap``); points outside the box are clipped first.
