@@ -150,7 +150,7 @@ def test_bank_and_caches_are_bounded(random_designs):
     for _ in range(3):
         second = mapper.map_layer(layer, random_designs)
 
-    assert mapper.bank(layer).size <= 301
+    assert mapper.bank(layer).pool.size <= 301
     # The caches are trimmed before each call, so they exceed the limit by at most one call's rows.
     assert sum(work.size + exact.size for work, exact in mapper._cache_pools.values()) <= 2000 + one_call_rows
     for one, two in zip(first, second):

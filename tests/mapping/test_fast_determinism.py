@@ -99,13 +99,13 @@ def test_bank_is_frozen():
     mapper = FastMapper(**SETTINGS)
     mapper.map_layer(LAYERS[0], [TARGET])
     bank = mapper.bank(LAYERS[0])
-    size = bank.size
+    size = bank.pool.size
     mapper.map_layer(LAYERS[0], simba_space().sample(3, np.random.default_rng(2)))
 
     assert mapper.bank(LAYERS[0]) is bank
-    assert bank.size == size
+    assert bank.pool.size == size
     with pytest.raises(RuntimeError, match="frozen"):
-        bank.add(bank.factors[:1], bank.orders[:1])
+        bank.pool.add(bank.pool.factors[:1], bank.pool.orders[:1])
 
 
 def _repository_root() -> str:

@@ -44,7 +44,7 @@ from vaesa_core.mapping.pool import CandidatePool, DesignArrays
 from vaesa_core.space.design_space import HardwareConfig, simba_space
 from vaesa_core.workloads.layer import Layer
 
-__all__ = ["BankSettings", "anchor_designs", "build_bank", "objective_keys", "rank_order"]
+__all__ = ["Bank", "BankSettings", "anchor_designs", "build_bank", "objective_keys", "rank_order"]
 
 _logger = logging.getLogger(__name__)
 
@@ -70,6 +70,23 @@ class BankSettings:
     fitted_seeds: int
     anchor_samples: int
     bank_size: int
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A layer's frozen candidates and the anchors' limits.
+
+    Attributes:
+        pool: The frozen candidates, row 0 the all-DRAM mapping.
+        spatial_levels: Levels where some anchor has a fan-out above 1.
+        max_entries: float64 ``(L,)`` largest entries per level over the anchors.
+        max_fanouts: int64 ``(L,)`` largest fan-out per level over the anchors.
+    """
+
+    pool: CandidatePool
+    spatial_levels: tuple[int, ...]
+    max_entries: np.ndarray
+    max_fanouts: np.ndarray
 
 
 def anchor_designs(samples: int, seed: int) -> list[HardwareConfig]:
@@ -120,7 +137,7 @@ def rank_order(primary: np.ndarray, secondary: np.ndarray, tiebreaks: np.ndarray
     return np.lexsort((tiebreaks, secondary, primary))
 
 
-def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> tuple[CandidatePool, tuple[int, ...]]:
+def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> Bank:
     """Build the frozen candidate bank of ``layer``.
 
     Args:
@@ -130,8 +147,7 @@ def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> 
             of the sliding-window closed form.
 
     Returns:
-        A pool of at most ``bank_size + 1`` candidates, row 0 the all-DRAM
-        mapping, and the levels where the anchors have a fan-out above 1.
+        The bank, at most ``bank_size + 1`` candidates, frozen.
     """
     anchors = anchor_designs(settings.anchor_samples, settings.seed)
     batch = stack_architectures([simba_architecture(config) for config in anchors])
@@ -161,7 +177,8 @@ def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> 
     keep = keep[best_rank[keep] < pool.size]
     pool.keep_only(keep)
     _logger.debug("fast mapper bank of %s: %d candidates from %d anchors", layer.label(), pool.size, len(anchors))
-    return pool, spatial_levels
+    pool.freeze()
+    return Bank(pool, spatial_levels, designs.entries.max(axis=0), designs.fanouts.max(axis=0))
 
 
 def _fitting(layer: Layer, factors: np.ndarray, orders: np.ndarray, designs: DesignArrays) -> tuple[np.ndarray, np.ndarray]:

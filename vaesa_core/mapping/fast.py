@@ -37,7 +37,7 @@ from vaesa_core.arch import simba_architecture
 from vaesa_core.costmodel import combine, compute_counts, stack_architectures
 from vaesa_core.evaluation.cost import Status
 from vaesa_core.evaluation.objective import Objective
-from vaesa_core.mapping.bank import LEVEL_WEIGHTS, BankSettings, build_bank, objective_keys, rank_order
+from vaesa_core.mapping.bank import LEVEL_WEIGHTS, Bank, BankSettings, build_bank, objective_keys, rank_order
 from vaesa_core.mapping.legality import check_mappings, describe_violation, design_limits, level_usage
 from vaesa_core.mapping.mapper import Mapper, MapperResult
 from vaesa_core.mapping.mapping import Mapping
@@ -98,9 +98,9 @@ class FastMapper(Mapper):
         fitted_seeds: int = 200,
         max_pool_size: int = 2000,
         exact_search: bool = False,
-        anchor_samples: int = 32,
+        anchor_samples: int = 96,
         keep: int = 16,
-        refine_rounds: int = 6,
+        refine_rounds: int = 2,
         refine_frontier: int = 2,
         refine_kicks: int = 1,
         refine_seeds: int = 0,
@@ -148,9 +148,9 @@ class FastMapper(Mapper):
         self.refine_kicks = int(refine_kicks)
         self.refine_seeds = int(refine_seeds)
         self.cache_rows = int(cache_rows)
-        self._banks: dict[Layer, CandidatePool] = {}
-        self._spatial_levels: dict[Layer, tuple[int, ...]] = {}
+        self._banks: dict[Layer, Bank] = {}
         self._cache_pools: dict[Layer, tuple[CandidatePool, CandidatePool]] = {}
+        self._neighbour_rows: dict[Layer, dict[int, np.ndarray]] = {}
 
     def describe(self) -> dict[str, object]:
         return {
@@ -183,18 +183,18 @@ class FastMapper(Mapper):
         architectures = [simba_architecture(config) for config in configs]
         designs = DesignArrays.from_batch(stack_architectures(architectures))
         bank = self.bank(layer)
-        _check_compatible(bank, designs)
+        _check_compatible(bank.pool, designs)
 
         work, exact = self._caches(layer)
-        searches = self._starts(bank, work, designs)
+        searches = self._starts(bank.pool, work, designs)
         rngs = [self._design_rng(layer, config) for config in configs]
         if self.refine_seeds:
             self._add_design_seeds(work, designs, searches, rngs)
-        self._refine(work, designs, searches, rngs, self._spatial_levels[layer])
+        self._refine(work, designs, searches, rngs, bank)
         chosen_factors, chosen_orders, feasible = self._choose(work, exact, designs, searches)
         return self._package(layer, configs, architectures, limits, chosen_factors, chosen_orders, feasible)
 
-    def bank(self, layer: Layer) -> CandidatePool:
+    def bank(self, layer: Layer) -> Bank:
         """Return the frozen candidate bank of ``layer``, building it on first use."""
         bank = self._banks.get(layer)
         if bank is None:
@@ -204,10 +204,8 @@ class FastMapper(Mapper):
                 fitted_targets=self.fitted_targets, fitted_seeds=self.fitted_seeds,
                 anchor_samples=self.anchor_samples, bank_size=self.max_pool_size,
             )
-            bank, spatial_levels = build_bank(layer, settings, exact=self.exact_search)
-            bank.freeze()
+            bank = build_bank(layer, settings, exact=self.exact_search)
             self._banks[layer] = bank
-            self._spatial_levels[layer] = spatial_levels
         return bank
 
     def _caches(self, layer: Layer) -> tuple[CandidatePool, CandidatePool]:
@@ -222,8 +220,10 @@ class FastMapper(Mapper):
         if total > self.cache_rows:
             kept = self._cache_pools.get(layer)
             self._cache_pools = {} if kept is None or kept[0].size + kept[1].size > self.cache_rows // 2 else {layer: kept}
+            self._neighbour_rows = {key: value for key, value in self._neighbour_rows.items() if key in self._cache_pools}
         if layer not in self._cache_pools:
-            bank = self._banks[layer]
+            bank = self._banks[layer].pool
+            self._neighbour_rows[layer] = {}
             self._cache_pools[layer] = tuple(
                 CandidatePool(layer, bank.keeps, bank.block_sizes, bank.read_bandwidth, bank.write_bandwidth,
                               exact=exact)
@@ -273,7 +273,7 @@ class FastMapper(Mapper):
             search.merge(work, designs, rows[rows >= 0], self.objective.value, self.keep)
 
     def _refine(self, work: CandidatePool, designs: DesignArrays, searches: list[_DesignSearch],
-                rngs: list[np.random.Generator], spatial_levels: tuple[int, ...]) -> None:
+                rngs: list[np.random.Generator], bank: Bank) -> None:
         active = list(searches)
         for round_index in range(self.refine_rounds):
             frontiers: dict[int, list[int]] = {}
@@ -287,7 +287,7 @@ class FastMapper(Mapper):
                     search.kicks += 1
                     base = search.rows[:1]
                     factors, orders = random_walks(work.factors[base], work.orders[base], rngs[search.column],
-                                                   spatial_levels=spatial_levels, walks=4, steps=3)
+                                                   spatial_levels=bank.spatial_levels, walks=4, steps=3)
                     kicked[search.column] = work.locate(factors, orders)
                 else:
                     continue
@@ -296,17 +296,7 @@ class FastMapper(Mapper):
             if not active:
                 break
 
-            bases = sorted({row for frontier in frontiers.values() for row in frontier})
-            by_base: dict[int, np.ndarray] = {}
-            if bases:
-                factors, orders, origin = neighbours(work.factors[bases], work.orders[bases],
-                                                     spatial_levels=spatial_levels, with_origin=True)
-                fits = _fits_any(work.layer, factors, designs)
-                rows = np.full(origin.size, -1, dtype=np.int64)
-                rows[fits] = work.locate(factors[fits], orders[fits])
-                for position, base in enumerate(bases):
-                    found = rows[origin == position]
-                    by_base[base] = found[found >= 0]
+            by_base = self._neighbours(work, bank, sorted({row for rows in frontiers.values() for row in rows}))
             for search in active:
                 if search.column in frontiers:
                     search.expanded.update(frontiers[search.column])
@@ -317,6 +307,28 @@ class FastMapper(Mapper):
                 search.merge(work, designs, new_rows, self.objective.value, self.keep)
             _logger.debug("fast mapper %s refinement round %d: %d designs active, %d candidates",
                           work.layer.label(), round_index, len(active), work.size)
+
+    def _neighbours(self, work: CandidatePool, bank: Bank, bases: list[int]) -> dict[int, np.ndarray]:
+        """Return the work-pool rows of the one-step neighbours of each base row.
+
+        Neighbours that fit no anchor's fan-outs and entries are dropped: a
+        fixed filter, so the rows of a base are the same for every batch and
+        can be reused by later calls.
+        """
+        memo = self._neighbour_rows[work.layer]
+        missing = [base for base in bases if base not in memo]
+        if missing:
+            factors, orders, origin = neighbours(work.factors[missing], work.orders[missing],
+                                                 spatial_levels=bank.spatial_levels, with_origin=True)
+            spatial = factors[:, :, 0, :].prod(axis=2)
+            fits = (spatial <= bank.max_fanouts).all(axis=1)
+            fits &= (level_usage(work.layer, factors) <= bank.max_entries).all(axis=1)
+            rows = np.full(origin.size, -1, dtype=np.int64)
+            rows[fits] = work.locate(factors[fits], orders[fits])
+            for position, base in enumerate(missing):
+                found = rows[origin == position]
+                memo[base] = np.unique(found[found >= 0])
+        return {base: memo[base] for base in bases}
 
     def _choose(self, work: CandidatePool, exact: CandidatePool, designs: DesignArrays,
                 searches: list[_DesignSearch]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -408,14 +420,6 @@ class _DesignSearch:
         order = rank_order(primary, secondary, work.tiebreaks[rows])
         order = order[np.isfinite(primary[order])][:keep]
         self.rows = rows[order]
-
-
-def _fits_any(layer: Layer, factors: np.ndarray, designs: DesignArrays) -> np.ndarray:
-    """Return which mappings fit the loosest design of the batch (fan-out and capacity)."""
-    spatial = factors[:, :, 0, :].prod(axis=2)
-    fits = (spatial <= designs.fanouts.max(axis=0)).all(axis=1)
-    fits &= (level_usage(layer, factors) <= designs.entries.max(axis=0)).all(axis=1)
-    return fits
 
 
 def _check_compatible(bank: CandidatePool, designs: DesignArrays) -> None:
