@@ -294,8 +294,14 @@ class CandidatePool:
         # designs of the call (a matrix product could change the order).
         energy = np.zeros(valid.shape, dtype=np.float64)
         for level in range(vectors.shape[1]):
-            used = np.minimum(replication[:, level, None], designs.clusters[None, :, level])
-            energy = energy + vectors[:, level, None] * used * designs.vector_energy_pj[None, :, level]
+            clusters = designs.clusters[:, level]
+            if np.all(clusters == clusters[0]):
+                # Same products as the general branch, computed once per row.
+                charged = vectors[:, level] * np.minimum(replication[:, level], clusters[0])
+                energy = energy + charged[:, None] * designs.vector_energy_pj[None, :, level]
+            else:
+                used = np.minimum(replication[:, level, None], clusters[None, :])
+                energy = energy + vectors[:, level, None] * used * designs.vector_energy_pj[None, :, level]
         energy = energy + self.macs * designs.mac_energy_pj[None, :]
         return self.cycles[rows], np.where(valid, energy, np.inf)
 
