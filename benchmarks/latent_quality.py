@@ -9,11 +9,11 @@ Four measurements, on designs the model was not trained on unless stated:
    per-parameter median and 95th percentile of
    ``|log2(decoded) - log2(original)|``. Target: median at most 0.25 log2
    units for every parameter that changes cost (all but pes).
-2. Decoded optima: for the best 1% of designs of alexnet, resnet50,
-   resnext50 and deepbench (network EDP from the evaluator, layers weighted
-   by repeat count), the share whose decoded design has an EDP at most 5%
-   above the original, both scored by the evaluator in this run. Target: at
-   least 90%. It is measured twice: on the
+2. Decoded optima: the best 1% of designs of alexnet, resnet50, resnext50
+   and deepbench are taken by network EDP (layers weighted by repeat
+   count). It reports the share whose decoded design has an EDP at most 5%
+   above the original, both scored by the evaluator in this run. Target:
+   at least 90%. It is measured twice: on the
    held-out designs and on the designs of the training table, because the
    best 1% of a small held-out set is only a few designs.
 3. Predictor ranks: Spearman correlation of predicted and evaluated EDP per

@@ -1,8 +1,8 @@
 """The ``predictor`` evaluator: costs estimated by a latent model's predictor.
 
-Each design is encoded to its latent mean and the predictor returns ln cycles
-and ln pJ for each layer; no cost model or mapper runs, so every cost is an
-estimate (``LayerCost.estimate`` is True). Options: ``model=PATH`` selects a
+Each design is encoded to its latent mean, and the predictor returns ln
+cycles and ln pJ for each layer. No cost model or mapper runs, so every cost
+is an estimate (``LayerCost.estimate`` is True). Options: ``model=PATH`` selects a
 checkpoint written by ``vaesa train`` (default: the shipped model).
 """
 

@@ -154,12 +154,6 @@ def load_default_model(path: str | Path | None = None, *, design_space: DesignSp
     return model
 
 
-def _describe(space: DesignSpace) -> str:
-    return "; ".join(
-        f"{entry['name']} {entry['range']}" for entry in space.to_dict()["parameters"]  # type: ignore[union-attr]
-    )
-
-
 def _describe_parameters(parameters: object) -> str:
     if not isinstance(parameters, list):
         return repr(parameters)

@@ -116,7 +116,7 @@ def read_dataset(path: str | Path, *, design_space: DesignSpace | None = None) -
         legal = np.array_equal(design_space.snap(designs), designs)
         if not legal:
             raise ValueError(
-                f"Data set {str(path)!r} holds designs outside the design space {design_space.name!r}; "
+                f"Data set {str(path)!r} contains designs outside the design space {design_space.name!r}; "
                 "regenerate it for this space."
             )
     return frame

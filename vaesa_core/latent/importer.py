@@ -89,7 +89,7 @@ def import_published_dataset(
         The written table.
 
     Raises:
-        FileNotFoundError: ``source`` is not a folder or holds no per-layer file.
+        FileNotFoundError: ``source`` is not a folder or contains no per-layer file.
     """
     source = Path(source)
     if not source.is_dir():

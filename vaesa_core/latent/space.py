@@ -34,7 +34,7 @@ class LatentSpace(SearchSpace):
     the checkpoint. ``sample`` draws uniformly
     in the box. ``to_configs`` decodes a point with the decoder (no
     sampling) and snaps the result to the nearest legal design on the log2
-    scale (``DesignSpace.snap``); points outside the box are clipped first.
+    scale (``DesignSpace.snap``). Points outside the box are clipped first.
 
     Args:
         design_space: The space designs must be legal in; it must equal the
