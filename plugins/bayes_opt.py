@@ -59,11 +59,11 @@ class BayesianOptimization(Optimizer):
     A batch ask of ``n > 1`` points uses skopt's constant-liar strategy,
     which refits the GP once per point of the batch.
 
-    Robustness: points are clipped into the bounds before they reach skopt,
-    duplicate or near-duplicate points are accepted (the GP has a white-noise
-    kernel), a repeated suggestion is replaced by skopt with a random point,
-    and a non-finite loss, which the runner never sends, is replaced by the
-    worst finite loss plus ``INVALID_LOSS_MARGIN`` with a warning.
+    Robustness: points are clipped into the bounds before they reach skopt.
+    Duplicate or near-duplicate points are accepted, because the GP has a
+    white-noise kernel, and skopt replaces a repeated suggestion with a
+    random point. A non-finite loss, which the runner never sends, is
+    replaced by the runner's invalid-evaluation penalty with a warning.
 
     Reproducibility: one seed gives the same points on the same machine.
     The GP fit uses floating-point linear algebra whose last bits depend on
@@ -208,8 +208,8 @@ class BayesianOptimization(Optimizer):
         else:
             estimator = clone(self._regressor).set_params(kernel=self._fitted_kernel, optimizer=None)
         # NOTE: skopt 0.10 clones ``base_estimator_`` at every fit, including
-        # the constant-liar fits of a batch ask, so replacing it is how the
-        # next fit is configured; it is a private attribute of skopt.Optimizer.
+        # the constant-liar fits of a batch ask, so replacing it configures
+        # the next fit. It is a private attribute of skopt.Optimizer.
         self._optimizer.base_estimator_ = estimator
         return fit_hyperparameters
 
