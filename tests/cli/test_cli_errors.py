@@ -84,3 +84,10 @@ def test_workloads_show_and_plugins_list():
     assert listed.exit_code == 0
     assert "placeholder" in listed.output
     assert "original" in listed.output
+
+
+def test_missing_model_file_is_usage_error(tmp_path):
+    result = _invoke("run", "--space", "latent", "--space-option", f"model={tmp_path / 'absent.pt'}", "--evaluator", "placeholder", "--budget", "1")
+    assert result.exit_code == 2, result.output
+    assert "absent.pt" in result.output
+    assert "Traceback" not in result.output

@@ -159,3 +159,9 @@ def test_resume_drops_torn_last_line(registry, tmp_path):
 def test_invalid_budget_rejected(registry):
     with pytest.raises(ValueError, match="budget must be a positive"):
         _run(registry, budget=0)
+
+
+def test_settings_record_optimizer_settings(registry, tmp_path):
+    _run(registry, tmp_path)
+    settings = json.loads((tmp_path / "run" / "settings.json").read_text())
+    assert settings["optimizer_settings"] == {"name": "seeded_random"}

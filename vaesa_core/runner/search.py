@@ -207,6 +207,9 @@ def run_search(
         options=dict(optimizer_options or {}),
     )
     search = registry.create("optimizer", optimizer, context)
+    settings["optimizer_settings"] = search.describe()
+    if out_dir is not None:
+        write_json_atomic(out_dir / "settings.json", settings)
     _logger.info(
         "Run %s on %s space, workload %s, budget %d, seed %d%s",
         optimizer, space.name, workload.name, budget, seed, f" (resuming {len(previous)} records)" if previous else "",
