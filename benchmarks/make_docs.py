@@ -99,6 +99,23 @@ def _header(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _latent_model_line(settings: dict[str, Any]) -> str:
+    """Return the line naming the latent model a record used, and whether it is the model shipped now."""
+    used = settings.get("latent_model_sha256")
+    if not used:
+        return ""
+    from benchmarks.common.runs import space_fingerprint
+
+    shipped = space_fingerprint("latent")
+    line = f"* Latent model: SHA-256 {used[:16]}..."
+    if shipped and shipped != used:
+        line += (
+            f" This is not the model shipped now (SHA-256 {shipped[:16]}...); "
+            "rerun the suite to measure the shipped model."
+        )
+    return line + "\n"
+
+
 def _mean_std(spread: dict[str, Any] | None) -> str:
     if not spread or spread.get("mean") is None:
         return "n/a"
@@ -223,12 +240,21 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
         f"evaluator `{settings['evaluator']}`.\n"
         f"* Runs finished: {record['runs_finished']} of {record['runs_planned']}.\n"
     )
+    networks_in_order = [name for name, _ in _ordered(dict.fromkeys(settings["networks"]), NETWORK_ORDER)]
+    methods_in_order = [name for name, _ in _ordered(settings["methods"], METHOD_ORDER)]
+    missing = [
+        f"{network}/{method}"
+        for network in networks_in_order
+        for method in methods_in_order
+        if method not in record["networks"].get(network, {}).get("methods", {})
+    ]
+    if missing:
+        text += f"* Network/method pairs without a finished run: {', '.join(missing)}.\n"
     if record.get("report_only"):
         text += "* The record was built from the finished runs (`--report-only`) while or after the suite ran.\n"
     if record.get("code_commits"):
         text += f"* Runs made with the code of commit(s): {', '.join(record['code_commits'])}.\n"
-    if settings.get("latent_model_sha256"):
-        text += f"* Latent model: SHA-256 {settings['latent_model_sha256'][:16]}...\n"
+    text += _latent_model_line(settings)
     if record.get("skipped_methods"):
         text += "* Methods not run: " + "; ".join(f"{m} ({why})" for m, why in record["skipped_methods"].items()) + "\n"
     if record.get("failures"):
@@ -302,8 +328,7 @@ def _gd_section(record: dict[str, Any] | None, out_path: Path) -> str:
         "* Improvement = best EDP of the random designs / best EDP of the descended designs (same number of "
         "evaluated designs); above 1 means gradient descent beat random search. Step 0 is the start distribution.\n"
     )
-    if settings.get("latent_model_sha256"):
-        text += f"* Latent model: SHA-256 {settings['latent_model_sha256'][:16]}...\n"
+    text += _latent_model_line(settings)
     if record.get("skipped_spaces"):
         text += "* Spaces not run: " + "; ".join(f"{s} ({why})" for s, why in record["skipped_spaces"].items()) + "\n"
     if record.get("errors"):
