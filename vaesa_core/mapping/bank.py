@@ -13,8 +13,8 @@ The shared search:
 2. adds spatial-first seeds repaired to fit a few anchors chosen by
    farthest-point sampling;
 3. runs rounds that expand up to ``frontier_size`` best candidates not yet
-   expanded into their one-step neighbours (``moves.neighbours``); half of
-   the frontier goes to the bests of the most anchors, half to randomly
+   expanded into their one-step neighbours (``moves.neighbours``). Half of
+   the frontier goes to the bests of the most anchors and half to randomly
    drawn other bests. When every best is expanded, random multi-move walks
    restart the search, at most ``kicks`` times;
 4. keeps the union of each anchor's best candidates, up to ``bank_size``

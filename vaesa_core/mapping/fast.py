@@ -10,13 +10,14 @@ a batch or on the process. A call with D designs:
    afterwards;
 2. scores the bank on every design at once (``(M, D)`` elementwise array
    operations) and keeps each design's ``keep`` best candidates;
-3. refines each design on its own: ``refine_rounds`` rounds expand up to
-   ``refine_frontier`` of the design's best candidates not yet expanded into
-   their one-step neighbours; when none is left, random multi-move walks
-   from the design's best restart the search, at most ``refine_kicks``
-   times, drawn from a random stream seeded by the seed, the layer and the
-   design. Neighbourhoods are generated once per mapping for the whole
-   batch, but each design sees only those of its own frontier;
+3. refines each design on its own. Each of ``refine_rounds`` rounds expands
+   up to ``refine_frontier`` of the design's best candidates not yet
+   expanded into their one-step neighbours. When none is left, random
+   multi-move walks from the design's best restart the search, at most
+   ``refine_kicks`` times. The walks come from a random stream seeded by
+   the seed, the layer and the design. Each design sees only the
+   neighbourhoods of its own frontier, which are generated once per
+   mapping and cached across calls;
 4. re-scores each design's ``final_candidates`` best candidates with the
    exact input-walk counts and returns the best, scored by
    ``vaesa_core.costmodel.combine`` on that design alone.
@@ -71,15 +72,15 @@ class FastMapper(Mapper):
         exact_search: Use the exact input-walk counts during the searches
             too (slower); the final choice always uses them.
         anchor_samples: Random anchor designs of the bank search, on top of
-            the 33 corners and centre of the space.
+            the 32 corners and the centre of the space.
         keep: Best candidates each design keeps during its refinement.
         refine_rounds: Rounds of each design's refinement.
         refine_frontier: Candidates expanded per design and round.
         refine_kicks: Random-walk restarts of each design's refinement.
         refine_seeds: Spatial-first seeds repaired to fit each design.
-        cache_rows: Scored mappings kept between calls, over all layers, to
-            skip recounting them; it bounds memory (about 1.3 kB per
-            mapping) and does not change results.
+        cache_rows: Scored mappings kept between calls, over all layers, so
+            that they are not counted again. It bounds memory (about 1.3 kB
+            per mapping, an estimate) and does not change results.
     """
 
     name = "fast"
@@ -214,7 +215,8 @@ class FastMapper(Mapper):
         The pools only cache counts, which depend on the mapping alone, so
         what they contain changes speed, never results. When all layers
         together hold more than ``cache_rows`` mappings, the other layers'
-        pools are dropped and this layer's pools are emptied if they still exceed it.
+        pools are dropped, and this layer's too if they hold more than half
+        the limit.
         """
         total = sum(work.size + exact.size for work, exact in self._cache_pools.values())
         if total > self.cache_rows:
