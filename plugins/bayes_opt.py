@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
+from vaesa_core.evaluation.objective import invalid_loss
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
 from vaesa_plugins._options import OptionReader
@@ -226,10 +226,7 @@ class BayesianOptimization(Optimizer):
 
         # The runner's own penalty rule, so a stray non-finite loss never
         # looks better than a valid design.
-        if math.isfinite(self._worst_finite_loss):
-            fallback = self._worst_finite_loss + INVALID_LOSS_MARGIN
-        else:
-            fallback = INITIAL_INVALID_LOSS
+        fallback = invalid_loss(self._worst_finite_loss)
         warnings.warn(
             f"Optimizer 'bo' was told {len(values) - len(finite)} non-finite loss(es); using {fallback:.3f} "
             "(the invalid-evaluation penalty). The runner should send finite penalties.",

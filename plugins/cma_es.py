@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
+from vaesa_core.evaluation.objective import invalid_loss
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
 from vaesa_plugins._options import OptionReader
@@ -122,9 +122,7 @@ class CovarianceMatrixAdaptation(Optimizer):
 
     def _penalty(self) -> float:
         """Return the runner's penalty for an invalid evaluation, given the losses seen so far."""
-        if math.isfinite(self._worst_finite_loss):
-            return self._worst_finite_loss + INVALID_LOSS_MARGIN
-        return INITIAL_INVALID_LOSS
+        return invalid_loss(self._worst_finite_loss)
 
     def describe(self) -> dict[str, object]:
         return {

@@ -2,7 +2,7 @@
 
 from vaesa_core.evaluation.cost import LayerCost, NetworkCost, Status
 from vaesa_core.evaluation.evaluator import Evaluator, evaluate_network, group_pairs_by_layer
-from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN, Objective
+from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN, Objective, invalid_loss
 
 __all__ = [
     "Evaluator",
@@ -13,5 +13,6 @@ __all__ = [
     "Objective",
     "Status",
     "evaluate_network",
+    "invalid_loss",
     "group_pairs_by_layer",
 ]

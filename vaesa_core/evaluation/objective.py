@@ -7,7 +7,7 @@ import math
 
 from vaesa_core.evaluation.cost import NetworkCost
 
-__all__ = ["Objective", "INVALID_LOSS_MARGIN", "INITIAL_INVALID_LOSS"]
+__all__ = ["Objective", "INVALID_LOSS_MARGIN", "INITIAL_INVALID_LOSS", "invalid_loss"]
 
 #: Penalty rule for invalid evaluations: the loss of an invalid design is the
 #: worst valid loss seen so far in the run plus this margin (natural-log
@@ -18,6 +18,16 @@ INVALID_LOSS_MARGIN = 1.0
 #: ln(EDP) of any design in the default space (about 60 for the largest
 #: networks).
 INITIAL_INVALID_LOSS = 100.0
+
+
+def invalid_loss(worst_valid_loss: float) -> float:
+    """Return the loss of an invalid design, given the worst valid loss of the run so far.
+
+    Pass ``-math.inf`` (or any non-finite value) when no valid design has been seen.
+    """
+    if math.isfinite(worst_valid_loss):
+        return worst_valid_loss + INVALID_LOSS_MARGIN
+    return INITIAL_INVALID_LOSS
 
 
 class Objective(str, enum.Enum):

@@ -30,7 +30,7 @@ import numpy as np
 from vaesa_core.errors import RunDirectoryError
 from vaesa_core.evaluation.cost import NetworkCost, Status
 from vaesa_core.evaluation.evaluator import Evaluator, evaluate_network
-from vaesa_core.evaluation.objective import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN, Objective
+from vaesa_core.evaluation.objective import Objective, invalid_loss
 from vaesa_core.plugins import PluginRegistry, get_registry
 from vaesa_core.runner.trace import TraceWriter, read_trace, write_json_atomic
 from vaesa_core.search.optimizer import SearchContext
@@ -92,9 +92,7 @@ class _PenaltyState:
     def loss(self, metrics: Mapping[str, Any]) -> float:
         value = _objective_value(self.objective, metrics)
         if value is None:
-            if math.isfinite(self.worst_valid):
-                return self.worst_valid + INVALID_LOSS_MARGIN
-            return INITIAL_INVALID_LOSS
+            return invalid_loss(self.worst_valid)
         loss = math.log(value)
         self.worst_valid = max(self.worst_valid, loss)
         return loss
