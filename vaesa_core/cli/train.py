@@ -10,6 +10,7 @@ import click
 from vaesa_core.cli.errors import user_errors
 from vaesa_core.latent.checkpoint import save_model
 from vaesa_core.latent.dataset import read_dataset
+from vaesa_core.latent.network import DECODER_OUTPUTS
 from vaesa_core.latent.training import TrainingConfig, train_model
 from vaesa_core.space import simba_space
 
@@ -32,7 +33,10 @@ def _widths(text: str, option: str) -> tuple[int, ...]:
 @click.option("--latent-dim", type=click.IntRange(min=1), default=_DEFAULTS.latent_dim, show_default=True, help="Latent coordinates.")
 @click.option("--beta", type=click.FloatRange(min=0), default=_DEFAULTS.beta, show_default=True, help="Weight of the KL term.")
 @click.option("--reconstruction-weight", type=click.FloatRange(min=0), default=_DEFAULTS.reconstruction_weight, show_default=True, help="Weight of the reconstruction term.")
+@click.option("--mean-reconstruction-weight", type=click.FloatRange(min=0), default=_DEFAULTS.mean_reconstruction_weight, show_default=True, help="Weight of the reconstruction from the latent mean, relative to the sampled one.")
 @click.option("--predictor-weight", type=click.FloatRange(min=0), default=_DEFAULTS.predictor_weight, show_default=True, help="Weight of the predictor term.")
+@click.option("--within-layer-weight", type=click.FloatRange(min=0), default=_DEFAULTS.within_layer_weight, show_default=True, help="Weight of the predictor error that reorders designs of one layer, relative to the plain error.")
+@click.option("--decoder-output", type=click.Choice(DECODER_OUTPUTS), default=_DEFAULTS.decoder_output, show_default=True, help="How the decoder bounds designs: a linear output clipped to the box, or a sigmoid.")
 @click.option("--epochs", type=click.IntRange(min=1), default=_DEFAULTS.epochs, show_default=True, help="Maximum epochs (early stopping may end sooner).")
 @click.option("--patience", type=click.IntRange(min=1), default=_DEFAULTS.patience, show_default=True, help="Epochs without validation improvement before stopping.")
 @click.option("--batch-designs", type=click.IntRange(min=1), default=_DEFAULTS.batch_designs, show_default=True, help="Designs per batch, each with all its layers.")
@@ -49,7 +53,10 @@ def train_command(
     latent_dim: int,
     beta: float,
     reconstruction_weight: float,
+    mean_reconstruction_weight: float,
     predictor_weight: float,
+    within_layer_weight: float,
+    decoder_output: str,
     epochs: int,
     patience: int,
     batch_designs: int,
@@ -73,7 +80,10 @@ def train_command(
             predictor_hidden=_widths(predictor_hidden, "--predictor-hidden"),
             beta=beta,
             reconstruction_weight=reconstruction_weight,
+            mean_reconstruction_weight=mean_reconstruction_weight,
             predictor_weight=predictor_weight,
+            within_layer_weight=within_layer_weight,
+            decoder_output=decoder_output,
             epochs=epochs,
             patience=patience,
             batch_designs=batch_designs,

@@ -101,7 +101,7 @@ class LatentModel:
             return self.encode_units(units).numpy().astype(float)
 
     def decode_units(self, latent: np.ndarray) -> np.ndarray:
-        """Return encoded designs in (0, 1), shape ``(n, 6)``, for latent points ``(n, latent_dim)``."""
+        """Return encoded designs in [0, 1], shape ``(n, 6)``, for latent points ``(n, latent_dim)``."""
         tensor = torch.as_tensor(np.atleast_2d(latent), dtype=torch.float32)
         with torch.no_grad():
             return self.network.decode(tensor).numpy().astype(float)

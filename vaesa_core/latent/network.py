@@ -21,7 +21,10 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-__all__ = ["NetworkShape", "LatentNetwork"]
+__all__ = ["DECODER_OUTPUTS", "NetworkShape", "LatentNetwork"]
+
+#: Ways the decoder bounds its output to the [0, 1] design encoding.
+DECODER_OUTPUTS = ("clipped", "sigmoid")
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,13 @@ class NetworkShape:
         latent_dim: Latent coordinates.
         vae_hidden: Hidden widths of the encoder; the decoder mirrors them.
         predictor_hidden: Hidden widths of the cost predictor.
+        decoder_output: How the decoder bounds designs to [0, 1]. With
+            ``"clipped"`` its last layer is linear and the output is
+            clipped. With ``"sigmoid"`` a sigmoid bounds it, which reaches
+            the edges of the box only for very large inputs, so designs on
+            the lattice boundary (the largest MAC count, where the best
+            designs sit) decode one step inside. Checkpoints written before
+            this field existed used the sigmoid.
     """
 
     design_dim: int = 6
@@ -41,6 +51,7 @@ class NetworkShape:
     latent_dim: int = 6
     vae_hidden: tuple[int, ...] = (256, 256, 256)
     predictor_hidden: tuple[int, ...] = (256, 256, 256)
+    decoder_output: str = "clipped"
 
     def __post_init__(self) -> None:
         if self.latent_dim < 1:
@@ -50,6 +61,10 @@ class NetworkShape:
             if not widths or min(widths) < 1:
                 raise ValueError(f"NetworkShape.{name} must list positive widths, but got {widths!r}.")
             object.__setattr__(self, name, widths)
+        if self.decoder_output not in DECODER_OUTPUTS:
+            raise ValueError(
+                f"NetworkShape.decoder_output must be one of {', '.join(DECODER_OUTPUTS)}, but got {self.decoder_output!r}."
+            )
 
     def to_dict(self) -> dict[str, object]:
         """Describe the shape as plain data for the checkpoint."""
@@ -64,6 +79,7 @@ class NetworkShape:
         values = dict(data)
         values["vae_hidden"] = tuple(values["vae_hidden"])  # type: ignore[arg-type]
         values["predictor_hidden"] = tuple(values["predictor_hidden"])  # type: ignore[arg-type]
+        values.setdefault("decoder_output", "sigmoid")
         return cls(**values)  # type: ignore[arg-type]
 
 
@@ -96,9 +112,18 @@ class LatentNetwork(nn.Module):
         mean, log_variance = output.chunk(2, dim=-1)
         return mean, log_variance.clamp(-12.0, 6.0)
 
+    def reconstruct(self, latent: torch.Tensor) -> torch.Tensor:
+        """Return the decoder output the reconstruction loss reads, shape ``(n, 6)``.
+
+        With the clipped output this is not yet bounded, so the loss keeps
+        its gradient for points decoded past an edge of the box.
+        """
+        output = self.decoder(latent)
+        return torch.sigmoid(output) if self.shape.decoder_output == "sigmoid" else output
+
     def decode(self, latent: torch.Tensor) -> torch.Tensor:
-        """Return encoded designs in (0, 1), shape ``(n, 6)``, for latent points ``(n, latent_dim)``."""
-        return torch.sigmoid(self.decoder(latent))
+        """Return encoded designs in [0, 1], shape ``(n, 6)``, for latent points ``(n, latent_dim)``."""
+        return self.reconstruct(latent).clamp(0.0, 1.0)
 
     def predict(self, latent: torch.Tensor, layer_features: torch.Tensor) -> torch.Tensor:
         """Return z-scored (ln cycles, ln pJ), shape ``(..., 2)``.

@@ -3,16 +3,30 @@
 Loss per batch of designs (VAESA, Huang et al., ISPASS 2022, trained end to
 end so the predictor shapes the latent space):
 
-    L = w_rec * L_rec + beta * L_KL + w_pred * L_pred
+    L = w_rec * (L_rec + w_mean * L_rec_mean) + beta * L_KL
+        + w_pred * (L_pred + w_within * L_within)
 
 * ``L_rec``: mean squared reconstruction error per design parameter in
   log2 units, ``mean_p((x_hat_p - x_p) * span_p)^2``. Here ``x`` is the
   normalised log2 encoding and ``span_p = log2(high_p / low_p)``. The
   decoder reads a sampled latent point ``z = mu + sigma * eps``.
+* ``L_rec_mean``: the same error when the decoder reads ``mu`` itself. The
+  latent space decodes means (a search point is a mean, not a sample), and
+  a decoder trained on samples alone learns the average of a point's noisy
+  neighbourhood, which pulls designs on the edge of the box (the largest
+  MAC count) one lattice step inwards.
 * ``L_KL``: KL divergence of N(mu, sigma^2) from N(0, I), summed over latent
   coordinates and averaged over designs.
 * ``L_pred``: mean squared error of the z-scored ln cycles and ln pJ that the
   predictor computes from ``mu`` and the layer features, over valid pairs.
+* ``L_within``: the same error after subtracting, for each layer, its mean
+  over the batch's designs, and dividing by the layer's spread (the
+  standard deviation of its targets over the training designs). Costs vary
+  far more between layers than between designs for one layer (a DRAM-bound
+  FC layer varies by 1 % across designs, a convolution by 2x), so
+  ``L_pred`` alone tolerates errors that reorder the designs of a layer;
+  this term measures each layer's error against its own spread, which is
+  what decides the ranking a search relies on.
 
 The validation split holds out whole designs (every layer of a held-out
 design), so no design is both trained and validated on.
@@ -35,7 +49,7 @@ from tqdm.auto import tqdm
 from vaesa_core.latent.dataset import LAYER_COLUMNS
 from vaesa_core.latent.features import LayerFeatureEncoding, TargetScaling
 from vaesa_core.latent.model import LatentModel
-from vaesa_core.latent.network import LatentNetwork, NetworkShape
+from vaesa_core.latent.network import DECODER_OUTPUTS, LatentNetwork, NetworkShape
 from vaesa_core.space.design_space import PARAMETER_NAMES, DesignSpace
 from vaesa_core.workloads.layer import Layer
 
@@ -57,8 +71,14 @@ class TrainingConfig:
         vae_hidden: Hidden widths of the encoder (the decoder mirrors them).
         predictor_hidden: Hidden widths of the predictor.
         beta: Weight of the KL term.
-        reconstruction_weight: Weight of the reconstruction term.
-        predictor_weight: Weight of the predictor term.
+        reconstruction_weight: Weight of the reconstruction terms.
+        mean_reconstruction_weight: Weight of the reconstruction from the
+            latent mean, relative to the sampled one.
+        predictor_weight: Weight of the predictor terms.
+        within_layer_weight: Weight of the within-layer predictor error,
+            relative to the plain one.
+        decoder_output: How the decoder bounds designs (see
+            ``NetworkShape.decoder_output``).
         epochs: Maximum passes over the training designs.
         batch_designs: Designs per batch (each with all its layers).
         learning_rate: Adam step size.
@@ -78,7 +98,10 @@ class TrainingConfig:
     predictor_hidden: tuple[int, ...] = (128, 128, 128)
     beta: float = 1e-3
     reconstruction_weight: float = 1.0
+    mean_reconstruction_weight: float = 1.0
     predictor_weight: float = 1.0
+    within_layer_weight: float = 0.05
+    decoder_output: str = "clipped"
     epochs: int = 300
     batch_designs: int = 64
     learning_rate: float = 2e-3
@@ -97,7 +120,7 @@ class TrainingConfig:
             raise ValueError(
                 f"TrainingConfig.unlabelled_designs must be an integer >= 0, but got {self.unlabelled_designs!r}."
             )
-        for name in ("beta", "reconstruction_weight", "predictor_weight"):
+        for name in ("beta", "reconstruction_weight", "mean_reconstruction_weight", "predictor_weight", "within_layer_weight"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"TrainingConfig.{name} must be a finite number >= 0, but got {value!r}.")
@@ -106,6 +129,10 @@ class TrainingConfig:
         if not 0.0 < self.validation_fraction < 1.0:
             raise ValueError(
                 f"TrainingConfig.validation_fraction must be in (0, 1), but got {self.validation_fraction!r}."
+            )
+        if self.decoder_output not in DECODER_OUTPUTS:
+            raise ValueError(
+                f"TrainingConfig.decoder_output must be one of {', '.join(DECODER_OUTPUTS)}, but got {self.decoder_output!r}."
             )
         object.__setattr__(self, "vae_hidden", tuple(int(w) for w in self.vae_hidden))
         object.__setattr__(self, "predictor_hidden", tuple(int(w) for w in self.predictor_hidden))
@@ -126,7 +153,7 @@ class TrainingReport:
         epochs_run: Epochs completed.
         best_epoch: Epoch whose weights were kept (lowest validation loss).
         wall_time_s: Training-loop time in seconds.
-        train_loss: Final training loss terms (total, rec, kl, pred).
+        train_loss: Final training loss terms (total, rec, rec_mean, kl, pred, within).
         validation_loss: Validation loss terms of the kept weights.
         exact_reconstruction: Share of held-out designs decoded (mean path,
             snapped) back to exactly the same design.
@@ -265,6 +292,7 @@ def _loss_terms(
     sample: bool,
     generator: torch.Generator | None = None,
     unlabelled: torch.Tensor | None = None,
+    layer_spread: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     n_labelled = units.shape[0]
     if unlabelled is not None:
@@ -275,22 +303,31 @@ def _loss_terms(
         latent = mean + torch.exp(0.5 * log_variance) * noise
     else:
         latent = mean
-    decoded = network.decode(latent)
-    reconstruction = (((decoded - units) * spans) ** 2).mean()
+    reconstruction = (((network.reconstruct(latent) - units) * spans) ** 2).mean()
+    mean_reconstruction = (((network.reconstruct(mean) - units) * spans) ** 2).mean() if sample else reconstruction
     kl = (-0.5 * (1 + log_variance - mean**2 - log_variance.exp())).sum(dim=1).mean()
 
     predicted = network.predict(mean[:n_labelled, None, :], layer_features[None, :, :])
-    squared = ((predicted - targets) ** 2).mean(dim=-1)
-    weight = mask.to(squared.dtype)
-    prediction = (squared * weight).sum() / weight.sum().clamp(min=1.0)
-    return {"rec": reconstruction, "kl": kl, "pred": prediction}
+    error = predicted - targets
+    weight = mask.to(error.dtype)[..., None]
+    pairs = weight.sum().clamp(min=1.0)
+    prediction = (error**2 * weight).sum() / pairs / error.shape[-1]
+
+    # Per layer, the mean error over the batch's valid designs; what is left
+    # is the part of the error that reorders designs of one layer.
+    layer_mean = (error * weight).sum(dim=0, keepdim=True) / weight.sum(dim=0, keepdim=True).clamp(min=1.0)
+    deviation = error - layer_mean
+    if layer_spread is not None:
+        deviation = deviation / layer_spread
+    within = (deviation**2 * weight).sum() / pairs / error.shape[-1]
+    return {"rec": reconstruction, "rec_mean": mean_reconstruction, "kl": kl, "pred": prediction, "within": within}
 
 
 def _total(terms: dict[str, torch.Tensor], config: TrainingConfig) -> torch.Tensor:
     return (
-        config.reconstruction_weight * terms["rec"]
+        config.reconstruction_weight * (terms["rec"] + config.mean_reconstruction_weight * terms["rec_mean"])
         + config.beta * terms["kl"]
-        + config.predictor_weight * terms["pred"]
+        + config.predictor_weight * (terms["pred"] + config.within_layer_weight * terms["within"])
     )
 
 
@@ -308,12 +345,33 @@ def _split_designs(n_designs: int, fraction: float, rng: np.random.Generator) ->
     return np.sort(order[n_validation:]), np.sort(order[:n_validation])
 
 
+def _layer_spread(data: PreparedData, index: np.ndarray) -> torch.Tensor:
+    """Return each layer's standard deviation of z-scored targets over designs ``index``, ``(L, 2)``.
+
+    A floor of 1e-3 (0.1 % of the spread of all costs) keeps layers whose
+    cost never changes, such as the cycles of a DRAM-bound layer, from
+    dominating the loss.
+    """
+    targets = data.targets[index]
+    weight = data.mask[index].to(targets.dtype)[..., None]
+    count = weight.sum(dim=0).clamp(min=1.0)
+    mean = (targets * weight).sum(dim=0) / count
+    variance = (((targets - mean) ** 2) * weight).sum(dim=0) / count
+    return variance.sqrt().clamp(min=1e-3)
+
+
 def _evaluate(
-    network: LatentNetwork, data: PreparedData, index: np.ndarray, spans: torch.Tensor, config: TrainingConfig
+    network: LatentNetwork,
+    data: PreparedData,
+    index: np.ndarray,
+    spans: torch.Tensor,
+    config: TrainingConfig,
+    layer_spread: torch.Tensor | None = None,
 ) -> dict[str, float]:
     with torch.no_grad():
         terms = _loss_terms(
-            network, data.units[index], data.targets[index], data.mask[index], data.layer_features, spans, sample=False
+            network, data.units[index], data.targets[index], data.mask[index], data.layer_features, spans,
+            sample=False, layer_spread=layer_spread,
         )
         terms["total"] = _total(terms, config)
     return {name: float(value) for name, value in terms.items()}
@@ -348,6 +406,7 @@ def train_model(
         latent_dim=config.latent_dim,
         vae_hidden=config.vae_hidden,
         predictor_hidden=config.predictor_hidden,
+        decoder_output=config.decoder_output,
     )
     _logger.info(
         "Training on %d designs x %d layers (%d valid pairs), validating on %d designs",
@@ -397,6 +456,7 @@ def _fit(
     optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, config.patience // 3))
     train_tensor = torch.as_tensor(train_index)
+    layer_spread = _layer_spread(data, train_index)
     design_rng = np.random.default_rng([config.seed, 1])
     best_loss = math.inf
     best_state = copy.deepcopy(network.state_dict())
@@ -409,7 +469,7 @@ def _fit(
     for epoch in bar:
         network.train()
         order = train_tensor[torch.randperm(len(train_tensor), generator=generator)]
-        sums = {"total": 0.0, "rec": 0.0, "kl": 0.0, "pred": 0.0}
+        sums = {"total": 0.0, "rec": 0.0, "rec_mean": 0.0, "kl": 0.0, "pred": 0.0, "within": 0.0}
         batches = 0
         for begin in range(0, len(order), config.batch_designs):
             batch = order[begin : begin + config.batch_designs]
@@ -418,7 +478,7 @@ def _fit(
                 unlabelled = _draw_units(design_space, config.unlabelled_designs, design_rng)
             terms = _loss_terms(
                 network, data.units[batch], data.targets[batch], data.mask[batch], data.layer_features, spans,
-                sample=True, generator=generator, unlabelled=unlabelled,
+                sample=True, generator=generator, unlabelled=unlabelled, layer_spread=layer_spread,
             )
             loss = _total(terms, config)
             optimizer.zero_grad()
@@ -430,7 +490,7 @@ def _fit(
             batches += 1
         network.eval()
         final_train = {name: value / batches for name, value in sums.items()}
-        validation = _evaluate(network, data, validation_index, spans, config)
+        validation = _evaluate(network, data, validation_index, spans, config, layer_spread)
         scheduler.step(validation["total"])
         history.append({"epoch": epoch, **{f"train_{k}": v for k, v in final_train.items()},
                         **{f"val_{k}": v for k, v in validation.items()}})
@@ -489,7 +549,7 @@ def _report(
         best_epoch=best_epoch,
         wall_time_s=wall_time_s,
         train_loss=final_train,
-        validation_loss=_evaluate(model.network, data, validation_index, spans, config),
+        validation_loss=_evaluate(model.network, data, validation_index, spans, config, _layer_spread(data, train_index)),
         exact_reconstruction=exact,
         median_error_log2={name: float(np.median(errors[:, i])) for i, name in enumerate(PARAMETER_NAMES)},
         p95_error_log2={name: float(np.percentile(errors[:, i], 95)) for i, name in enumerate(PARAMETER_NAMES)},
