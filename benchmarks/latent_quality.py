@@ -75,9 +75,9 @@ TARGET_DECODED_RATIO = 1.05
 TARGET_SPEARMAN = 0.95
 
 #: Training settings of the latent-size sweep: those of the shipped model
-#: (``vaesa train --epochs 300 --patience 25 --max-time 570``), so a cached
+#: (``vaesa train --epochs 600 --patience 25 --max-time 570``), so a cached
 #: sweep model of the shipped size is the shipped model's run.
-SWEEP_CONFIG = TrainingConfig(epochs=300, patience=25, max_time_s=570.0)
+SWEEP_CONFIG = TrainingConfig(epochs=600, patience=25, max_time_s=570.0)
 QUICK_SWEEP_CONFIG = TrainingConfig(epochs=3, vae_hidden=(32, 32), predictor_hidden=(32, 32))
 
 #: Points per straight path of the smoothness walk.
