@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from benchmarks.common.environment import REPO_ROOT, describe_environment
+from benchmarks.common.environment import REPO_ROOT, describe_environment, repo_relative
 from benchmarks.common.records import markdown_table, write_json
 from vaesa_core.evaluation import evaluate_network
 from vaesa_core.latent.checkpoint import default_model_path, load_model, save_model
@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     record: dict[str, Any] = {
         "environment": describe_environment(argv and [sys.argv[0], *argv]),
         "quick": args.quick,
-        "model": str(model_path),
+        "model": repo_relative(Path(model_path)),
         "evaluator": args.evaluator,
         "reconstruction": {},
         "sweep_training_s": {},
