@@ -64,6 +64,9 @@ class LayerTask:
         lr: Adam learning rate as a fraction of each coordinate's range.
         evaluator: Evaluator name.
         spaces: Search spaces to descend in.
+        latent_model_sha256: SHA-256 of the shipped latent model ("" without
+            the latent space), so a cached result of another model is run
+            again instead of being read back.
     """
 
     layer_index: int
@@ -73,6 +76,7 @@ class LayerTask:
     lr: float
     evaluator: str
     spaces: tuple[str, ...]
+    latent_model_sha256: str = ""
 
     def result_path(self, root: Path) -> Path:
         """Return the cache file of this task under ``root``."""
@@ -312,8 +316,9 @@ def main(argv: list[str] | None = None) -> int:
     json_path, plots_dir, runs_root = resolve_paths(args, SUITE)
     args.spaces = [space for space in SPACES if component_available("search_space", space)]
     skipped = {space: f"search space {space!r} is not registered" for space in SPACES if space not in args.spaces}
+    model_sha256 = space_fingerprint("latent") if "latent" in args.spaces else ""
     tasks = [
-        (LayerTask(layer, seed, args.starts, args.steps, args.lr, args.evaluator, tuple(args.spaces)), runs_root)
+        (LayerTask(layer, seed, args.starts, args.steps, args.lr, args.evaluator, tuple(args.spaces), model_sha256), runs_root)
         for seed in range(args.seeds)
         for layer in args.layers
     ]
