@@ -39,6 +39,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import sys
 import time
@@ -105,7 +106,14 @@ def _parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 # -- data ---------------------------------------------------------------------
 
 
-def _evaluated_table(path: Path, layers: list[Layer], samples: int, seed: int, args: argparse.Namespace) -> pd.DataFrame:
+def _evaluated_table(
+    cache: Path, stem: str, layers: list[Layer], samples: int, seed: int, args: argparse.Namespace
+) -> pd.DataFrame:
+    # The file name carries the evaluator name, size and seed, so a table made
+    # with other settings is not read back in its place.
+    # NOTE: it does not carry the evaluator's code version; delete the cache
+    # folder after changing the evaluator.
+    path = cache / f"{stem}-{args.evaluator}-n{samples}-s{seed}.csv"
     if not path.exists() or parts_directory(path).exists():
         generate_dataset(
             path, design_space=simba_space(), layers=layers, evaluator=args.evaluator, samples=samples, seed=seed,
@@ -264,14 +272,25 @@ def smoothness(model: LatentModel, designs: np.ndarray, pairs: int, steps: int, 
 # -- driver -------------------------------------------------------------------
 
 
+def table_fingerprint(frame: pd.DataFrame) -> str:
+    """Return a hex digest of a table's content (values and column names, not the index)."""
+    values = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    return hashlib.sha256(values.tobytes() + "\0".join(frame.columns).encode()).hexdigest()
+
+
 def _sweep_model(size: int, data: pd.DataFrame, cache: Path, config: TrainingConfig) -> tuple[LatentModel, float]:
+    # A cached model is reused only if it was trained with the same settings
+    # on the same table.
     path = cache / f"sweep-latent{size}.pt"
+    size_config = TrainingConfig(**{**config.to_dict(), "latent_dim": size})
+    data_sha256 = table_fingerprint(data)
     if path.exists():
         model = load_model(path)
-        if model.metadata.get("training") == TrainingConfig(**{**config.to_dict(), "latent_dim": size}).to_dict():
+        if model.metadata.get("training") == size_config.to_dict() and model.metadata.get("data_sha256") == data_sha256:
             return model, float(model.metadata["report"]["wall_time_s"])
     started = time.perf_counter()
-    model, _ = train_model(data, simba_space(), TrainingConfig(**{**config.to_dict(), "latent_dim": size}))
+    model, _ = train_model(data, simba_space(), size_config)
+    model.metadata["data_sha256"] = data_sha256
     save_model(model, path)
     return model, time.perf_counter() - started
 
@@ -339,10 +358,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.data is not None:
         train_frame = read_dataset(args.data)
     else:
-        train_frame = _evaluated_table(cache / "train.csv", training_layers(), 300 if args.quick else 4000, 0, args)
-    heldout = _without(_evaluated_table(cache / "heldout.csv", training_layers(), heldout_samples, args.seed + 1000, args), _designs(train_frame))
+        train_frame = _evaluated_table(cache, "train", training_layers(), 300 if args.quick else 4000, 0, args)
+    heldout_frame = _evaluated_table(cache, "heldout", training_layers(), heldout_samples, args.seed + 1000, args)
+    heldout = _without(heldout_frame, _designs(train_frame))
     unseen_network = builtin_workload("unseen")
-    unseen = _evaluated_table(cache / "unseen.csv", list(unseen_network.layers), unseen_samples, args.seed + 2000, args)
+    unseen = _evaluated_table(cache, "unseen", list(unseen_network.layers), unseen_samples, args.seed + 2000, args)
     heldout_designs = _designs(heldout)
 
     model_path = args.model or default_model_path()
