@@ -149,7 +149,7 @@ def _verdict(record: dict[str, Any]) -> list[str]:
         for method, data in _ordered(entry["methods"], METHOD_ORDER):
             sp = (data.get("vs_random") or {}).get("sp", {}).get("mean")
             if sp is not None and sp < 1.0:
-                sp_below.append(f"{method} on {network} (SP {sp:.3f})")
+                sp_below.append(f"{method} on {network} (SP {sp:.4f})")
 
     if not se_known:
         return ["* vae_bo has no finished runs paired with random search yet, so no verdict is possible."]
@@ -422,14 +422,13 @@ def _other_section(name: str, question: str, record: dict[str, Any] | None, *, l
 
 PEER_TOOLS = """\
 Speed of other tools on the same task, for scale. We quote only figures from
-a source we could open; none was found for the tools below, and we did not
-run them here.
+a source we could open, and we did not run these tools here.
 
 | tool | time per (design, layer) evaluation | source |
 |---|---|---|
-| Timeloop (timeloop-mapper + timeloop-model) | not measured | none opened |
-| CoSA (Gurobi MIP) as used for the VAESA data | not measured | none opened |
-| ZigZag | not measured | none opened |
+| Timeloop (timeloop-mapper + timeloop-model) | no figure found | none opened |
+| CoSA (Gurobi MIP) as used for the VAESA data | no absolute time given; its authors report a 90x shorter time-to-solution than the search-based schedulers they compared with | CoSA (Huang et al., ISCA 2021), abstract at https://adept.eecs.berkeley.edu/papers/cosa/ |
+| ZigZag | no figure found | none opened |
 """
 
 

@@ -20,8 +20,18 @@ def _pyplot():
     return plt
 
 
+#: Smallest gap drawn by ``plot_best_so_far``, in percent. Smaller gaps (the
+#: best run itself reaches 0) are drawn at this value on the log axis.
+MIN_GAP_PERCENT = 0.01
+
+
 def plot_best_so_far(path: Path, title: str, curves_by_method: Mapping[str, Sequence[Sequence[float]]]) -> None:
-    """Plot best-so-far EDP against evaluations: the median over seeds per method, with a min-max band.
+    """Plot the best-so-far EDP against evaluations: the median over seeds per method, with a min-max band.
+
+    The y axis is the gap to the best EDP that any run of any method found,
+    in percent on a log scale. The methods end within a few percent of each
+    other, and an EDP axis that spans the first random designs hides those
+    differences.
 
     Args:
         path: PNG file to write.
@@ -31,6 +41,8 @@ def plot_best_so_far(path: Path, title: str, curves_by_method: Mapping[str, Sequ
             first valid design).
     """
     plt = _pyplot()
+    finite = [value for curves in curves_by_method.values() for curve in curves for value in curve if math.isfinite(value)]
+    best = min(finite) if finite else math.nan
     figure, axes = plt.subplots(figsize=(5.2, 3.4), dpi=90)
     for method, curves in curves_by_method.items():
         curves = [list(curve) for curve in curves if curve]
@@ -39,16 +51,17 @@ def plot_best_so_far(path: Path, title: str, curves_by_method: Mapping[str, Sequ
         length = min(len(curve) for curve in curves)
         data = np.array([curve[:length] for curve in curves], dtype=float)
         data[~np.isfinite(data)] = np.nan
+        gap = np.maximum(100.0 * (data / best - 1.0), MIN_GAP_PERCENT)
         x = np.arange(1, length + 1)
         with np.errstate(all="ignore"):
-            median = np.nanmedian(data, axis=0)
-            low = np.nanmin(data, axis=0)
-            high = np.nanmax(data, axis=0)
+            median = np.nanmedian(gap, axis=0)
+            low = np.nanmin(gap, axis=0)
+            high = np.nanmax(gap, axis=0)
         (line,) = axes.plot(x, median, label=method, linewidth=1.3)
-        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.15, linewidth=0)
+        axes.fill_between(x, low, high, color=line.get_color(), alpha=0.12, linewidth=0)
     axes.set_yscale("log")
     axes.set_xlabel("evaluations")
-    axes.set_ylabel("best EDP (cycles x pJ)")
+    axes.set_ylabel("best EDP above best of all runs (%)")
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=7, ncol=2)
