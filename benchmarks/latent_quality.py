@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.data is not None:
         train_frame = read_dataset(args.data)
     else:
-        train_frame = _evaluated_table(cache, "train", training_layers(), 300 if args.quick else 4000, 0, args)
+        train_frame = _evaluated_table(cache, "train", training_layers(), 300 if args.quick else 3072, 0, args)
     heldout_frame = _evaluated_table(cache, "heldout", training_layers(), heldout_samples, args.seed + 1000, args)
     heldout = _without(heldout_frame, _designs(train_frame))
     unseen_network = builtin_workload("unseen")

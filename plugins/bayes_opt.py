@@ -84,6 +84,13 @@ class BayesianOptimization(Optimizer):
         self.n_initial_points = reader.integer(
             "n_initial_points", min(10, max(1, context.budget)), minimum=1
         )
+        if self.n_initial_points >= context.budget:
+            _logger.warning(
+                "bo: all %d evaluations of the budget are initial points drawn from the space's prior, so the "
+                "Gaussian process never chooses a point and the run equals random sampling. Raise --budget above "
+                "%d or lower --option n_initial_points.",
+                context.budget, self.n_initial_points,
+            )
         self.acq_func = reader.choice("acq_func", "EI", ("EI", "PI", "LCB", "gp_hedge"))
         self.acq_points = reader.integer("acq_points", 2000, minimum=1)
         self.gp_restarts = reader.integer("gp_restarts", 0, minimum=0)

@@ -80,6 +80,13 @@ class TreeParzenEstimator(Optimizer):
         self.n_startup_trials = reader.integer(
             "n_startup_trials", min(10, max(1, context.budget)), minimum=0
         )
+        if self.n_startup_trials >= context.budget:
+            _logger.warning(
+                "tpe: all %d evaluations of the budget are startup points drawn from the space's prior, so TPE "
+                "never chooses a point and the run equals random sampling. Raise --budget above %d or lower "
+                "--option n_startup_trials.",
+                context.budget, self.n_startup_trials,
+            )
         self.multivariate = reader.boolean("multivariate", True)
         self.constant_liar = reader.boolean("constant_liar", context.batch_size > 1)
         self.n_ei_candidates = reader.integer("n_ei_candidates", 24, minimum=1)

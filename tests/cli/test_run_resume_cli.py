@@ -73,3 +73,39 @@ def test_kill_and_resume_loses_and_repeats_nothing(reference_run, tmp_path):
     assert _strip(resumed) == _strip(read_trace(reference_run / "trace.jsonl"))
     steps = [record["step"] for record in resumed]
     assert steps == sorted(set(steps))
+
+
+def _start_and_interrupt(out: Path) -> subprocess.Popen:
+    """Start the reference command, send SIGINT once 5 steps are in the trace, and wait for it to exit."""
+    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    trace = out / "trace.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if trace.exists() and trace.read_text().count("\n") >= 5:
+            os.kill(process.pid, signal.SIGINT)
+            break
+        time.sleep(0.005)
+    process.communicate(timeout=120)
+    return process
+
+
+def test_interrupt_then_bare_resume(reference_run, tmp_path):
+    out = tmp_path / "interrupted"
+    process = _start_and_interrupt(out)
+    if process.returncode == 0:
+        pytest.skip("the run finished before it could be interrupted; nothing to resume")
+
+    summary = json.loads((out / "summary.json").read_text())
+    csv_rows = (out / "trace.csv").read_text().strip().splitlines()
+    assert process.returncode == 130
+    assert summary["complete"] is False
+    assert len(csv_rows) - 1 == len(read_trace(out / "trace.jsonl"))
+
+    # Only --out is given: workload, seed, budget and the rest come from settings.json.
+    completed = subprocess.run(
+        [sys.executable, "-m", "vaesa_core.cli", "run", "--resume", "--out", str(out), "--quiet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert _strip(read_trace(out / "trace.jsonl")) == _strip(read_trace(reference_run / "trace.jsonl"))
+    assert json.loads((out / "summary.json").read_text())["complete"] is True

@@ -236,3 +236,24 @@ def test_tpe_non_finite_loss_ranks_worst():
     values = [trial.value for trial in optimizer.study.trials]
     assert values[2] == pytest.approx(41.0 + INVALID_LOSS_MARGIN)
     assert values[3] == 39.0
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "name", "budget", "options"),
+    [(BayesianOptimization, "bo", 8, {}), (TreeParzenEstimator, "tpe", 8, {}),
+     (BayesianOptimization, "bo", 30, {"n_initial_points": "30"}), (TreeParzenEstimator, "tpe", 5, {"n_startup_trials": "6"})],
+)
+def test_budget_of_only_initial_points_warns(optimizer_class, name, budget, options, caplog):
+    with caplog.at_level("WARNING"):
+        optimizer_class(context(budget=budget, **options))
+
+    assert f"{name}: all" in caplog.text
+    assert "equals random sampling" in caplog.text
+
+
+@pytest.mark.parametrize("optimizer_class", [BayesianOptimization, TreeParzenEstimator])
+def test_budget_beyond_initial_points_is_quiet(optimizer_class, caplog):
+    with caplog.at_level("WARNING"):
+        optimizer_class(context(budget=30))
+
+    assert "equals random sampling" not in caplog.text

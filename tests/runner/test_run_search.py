@@ -9,7 +9,7 @@ import pytest
 
 from vaesa_core.errors import RunDirectoryError
 from vaesa_core.evaluation import INITIAL_INVALID_LOSS, INVALID_LOSS_MARGIN
-from vaesa_core.runner import TIMING_FIELDS, read_trace, run_search
+from vaesa_core.runner import TIMING_FIELDS, RunInterrupted, read_trace, run_search
 from vaesa_core.search import OriginalSpace
 from vaesa_core.space import simba_space
 from vaesa_core.workloads import BUILTIN_WORKLOADS
@@ -133,10 +133,17 @@ class _Interrupting(MacsEvaluator):
 @pytest.mark.parametrize("batch_size", [1, 3])
 def test_resume_after_interrupt_matches_uninterrupted(registry, tmp_path, batch_size):
     reference = _run(registry, tmp_path, budget=15, batch_size=batch_size, name="reference")
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(RunInterrupted) as info:
         _run(registry, tmp_path, budget=15, batch_size=batch_size, evaluator=_Interrupting(stop_at=4), name="killed")
     partial = read_trace(tmp_path / "killed" / "trace.jsonl")
     assert 0 < len(partial) < len(reference.records)
+
+    # The interrupted directory is readable: summary and CSV match the trace.
+    summary = json.loads((tmp_path / "killed" / "summary.json").read_text())
+    csv_lines = (tmp_path / "killed" / "trace.csv").read_text().strip().splitlines()
+    assert summary["complete"] is False
+    assert summary["evaluations"] == info.value.result.evaluations == sum(1 for r in partial if r["evaluation"])
+    assert len(csv_lines) - 1 == len(partial)
 
     evaluator = MacsEvaluator()
     resumed = _run(registry, tmp_path, budget=15, batch_size=batch_size, evaluator=evaluator, resume=True, name="killed")

@@ -86,7 +86,12 @@ def test_json_list_file_merges_repeated_shapes(tmp_path):
     ("text", "pattern"),
     [
         ("layers: []", "non-empty list"),
-        ("layers:\n  - {R: 3, C: 4}", r"layers\[0\]: missing layer field 'K'"),
+        ("layers:\n  - {R: 3, C: 4}", r"layers\[0\]: missing layer field\(s\) 'K'"),
+        ("layers:\n  - {R: 3, P: 56}", r"layers\[0\]: missing layer field\(s\) 'C', 'K'"),
+        ("layers:\n  - {C: 4, K: 4, count: 2, repeat: 2}", r"layers\[0\]: give the repeat count once"),
+        ("layers:\n  - {C: 4, K: 4, repeat: 0}", r"layers\[0\]: field 'repeat' must be a positive integer"),
+        ("name: x\nlayer:\n  - {C: 4, K: 4}", r"list of layers"),
+        ("name: x\nnotes: hi\nlayers:\n  - {C: 4, K: 4}", r"unknown key\(s\) 'notes'; expected name, description, layers"),
         ("layers:\n  - {C: 4, K: -1}", r"layers\[0\]: field 'K' must be a positive integer"),
         ("layers:\n  - {C: 4, K: 4, count: 0}", r"layers\[0\]: field 'count'"),
         ("layers: [ {C: 4", "not valid YAML"),
@@ -99,6 +104,16 @@ def test_malformed_file_names_file_and_field(tmp_path, text, pattern):
     with pytest.raises(WorkloadFormatError, match=pattern) as info:
         resolve_workload(str(path))
     assert "bad.yaml" in str(info.value)
+
+
+@pytest.mark.parametrize("key", ["count", "repeat", "repeats"])
+def test_repeat_count_spellings_all_count(tmp_path, key):
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps([{"R": 3, "S": 3, "P": 7, "Q": 7, "C": 8, "K": 8, key: 3}, {"C": 8, "K": 16}]))
+
+    network = resolve_workload(str(path))
+
+    assert network.counts == (3, 1)
 
 
 def test_unknown_workload_lists_builtin_names():

@@ -34,7 +34,7 @@ def dataset_command() -> None:
 @click.option("--evaluator", "evaluator_name", default="analytical", show_default=True, help="Evaluator plugin that scores each pair.")
 @click.option("--mapper", default=None, help="Mapper for the evaluator (default: the evaluator's own).")
 @click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
-@click.option("--samples", type=click.IntRange(min=1), default=4000, show_default=True, help="Distinct designs, drawn uniformly over the legal lattice.")
+@click.option("--samples", type=click.IntRange(min=1), default=3072, show_default=True, help="Distinct designs, drawn uniformly over the legal lattice.")
 @click.option("--layers", "layers_spec", default="57", show_default=True, help="'57' (the training layers of AlexNet, ResNet-50, ResNeXt-50, DeepBench), a built-in workload name or a workload file.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the design draw.")
 @click.option("--workers", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="CPU count", help="Parallel evaluation workers.")

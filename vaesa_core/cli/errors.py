@@ -34,8 +34,9 @@ def user_errors() -> Iterator[None]:
     except VaesaError as error:
         raise click.ClickException(str(error)) from None
     except FileNotFoundError as error:
-        missing = error.filename or str(error)
-        raise click.UsageError(f"File not found: {missing}. Check the path you passed.") from None
+        # An error raised with only a message already names the file.
+        message = f"File not found: {error.filename}." if error.filename else str(error).rstrip(".") + "."
+        raise click.UsageError(f"{message} Check the path you passed.") from None
     except ValueError as error:
         # ValueError reaches here only from validating user input (factories
         # and parsers check their arguments before any work starts).

@@ -13,8 +13,9 @@ from vaesa_core.cli.errors import user_errors
 from vaesa_core.cli.options import parse_key_values
 from vaesa_core.plugins import get_registry
 from vaesa_core.runner import run_search
+from vaesa_core.runner.search import RunInterrupted
 from vaesa_core.space import simba_space
-from vaesa_core.workloads import resolve_workload
+from vaesa_core.workloads import Layer, Network, resolve_workload
 
 _logger = logging.getLogger(__name__)
 
@@ -31,6 +32,49 @@ def _default_out_dir(space: str, optimizer: str, workload: str, seed: int) -> Pa
     return candidate
 
 
+#: ``vaesa run`` parameters restored from a run directory's settings.json on
+#: ``--resume`` when the command line leaves them at their defaults, with the
+#: settings key each one was recorded under.
+_RESUMED_PARAMETERS = {
+    "space_name": "space",
+    "optimizer_name": "optimizer",
+    "budget": "budget",
+    "seed": "seed",
+    "objective": "objective",
+    "evaluator_name": "evaluator",
+    "mapper": "mapper",
+    "aggregation": "aggregation",
+    "batch_size": "batch_size",
+    "optimizer_options": "optimizer_options",
+    "space_options": "space_options",
+    "evaluator_options": "evaluator_options",
+}
+
+
+def _recorded_settings(out_dir: Path) -> dict:
+    """Return the settings.json of a run directory, or {} when there is none (run_search then reports it)."""
+    path = out_dir / "settings.json"
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise click.UsageError(f"Cannot resume {out_dir}: settings.json is unreadable ({error}).") from None
+
+
+def _recorded_network(recorded: dict) -> Network:
+    """Rebuild the workload of a recorded run from its layer keys and counts, so file workloads resume too."""
+    layers = tuple(Layer.from_key(key) for key in recorded["workload_layers"])
+    return Network(recorded["workload"], layers, tuple(int(count) for count in recorded["workload_counts"]))
+
+
+def _as_option_pairs(value: object) -> tuple[str, ...]:
+    """Turn a recorded option mapping back into ``KEY=VALUE`` strings."""
+    if isinstance(value, dict):
+        return tuple(f"{key}={item}" for key, item in value.items())
+    return tuple(value or ())
+
+
 @click.command("run")
 @click.option("--space", "space_name", default="original", show_default=True, help="Search space: original or latent (or a plugin's).")
 @click.option("--optimizer", "optimizer_name", default="random", show_default=True, help="Optimizer plugin name (see 'vaesa plugins').")
@@ -43,7 +87,7 @@ def _default_out_dir(space: str, optimizer: str, workload: str, seed: int) -> Pa
 @click.option("--aggregation", type=click.Choice(["weighted", "unique"]), default="weighted", show_default=True, help="Network sums: weighted by layer repeat counts, or each unique layer once (published VAESA numbers).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True, help="Points asked and evaluated together.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Run directory (default: runs/<space>-<optimizer>-<workload>-seed<seed>).")
-@click.option("--resume", is_flag=True, help="Continue the run in --out without repeating finished evaluations.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out without repeating finished evaluations; options left out are read from its settings.json.")
 @click.option("--option", "optimizer_options", multiple=True, metavar="KEY=VALUE", help="Optimizer setting; repeatable.")
 @click.option("--space-option", "space_options", multiple=True, metavar="KEY=VALUE", help="Search-space setting, e.g. model=PATH for the latent space; repeatable.")
 @click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
@@ -72,9 +116,31 @@ def run_command(
     trace.csv and summary.json into the run directory, and prints the best
     design with its metrics.
     """
+    context = click.get_current_context()
+    recorded = _recorded_settings(out_dir) if resume and out_dir is not None else {}
+    if recorded:
+        values = {
+            "space_name": space_name, "optimizer_name": optimizer_name, "budget": budget, "seed": seed,
+            "objective": objective, "evaluator_name": evaluator_name, "mapper": mapper, "aggregation": aggregation,
+            "batch_size": batch_size, "optimizer_options": optimizer_options, "space_options": space_options,
+            "evaluator_options": evaluator_options,
+        }
+        for parameter, key in _RESUMED_PARAMETERS.items():
+            if key in recorded and context.get_parameter_source(parameter) == click.core.ParameterSource.DEFAULT:
+                values[parameter] = recorded[key]
+        space_name, optimizer_name, budget, seed = values["space_name"], values["optimizer_name"], values["budget"], values["seed"]
+        objective, evaluator_name, mapper = values["objective"], values["evaluator_name"], values["mapper"]
+        aggregation, batch_size = values["aggregation"], values["batch_size"]
+        optimizer_options = _as_option_pairs(values["optimizer_options"])
+        space_options = _as_option_pairs(values["space_options"])
+        evaluator_options = _as_option_pairs(values["evaluator_options"])
+
     with user_errors():
         registry = get_registry()
-        network = resolve_workload(workload)
+        if recorded and context.get_parameter_source("workload") == click.core.ParameterSource.DEFAULT:
+            network = _recorded_network(recorded)
+        else:
+            network = resolve_workload(workload)
         registry.get("optimizer", optimizer_name)
         design_space = simba_space()
         space = build_space(registry, space_name, design_space=design_space, options=parse_key_values(space_options, "--space-option"))
@@ -102,8 +168,20 @@ def run_command(
                 optimizer_options=parse_key_values(optimizer_options, "--option"),
                 progress=not quiet,
                 registry=registry,
-                extra_settings={"mapper": mapper, "command": "vaesa run"},
+                extra_settings={
+                    "mapper": mapper,
+                    "space_options": list(space_options),
+                    "evaluator_options": list(evaluator_options),
+                    "command": "vaesa run",
+                },
             )
+        except RunInterrupted as interrupted:
+            click.echo(
+                f"Interrupted after {interrupted.result.evaluations} evaluations; the trace, trace.csv and "
+                f"summary.json in {out_dir} are up to date. Continue with: vaesa run --resume --out {out_dir}",
+                err=True,
+            )
+            raise SystemExit(130) from None
         finally:
             evaluator.close()
 

@@ -102,7 +102,7 @@ class TrainingConfig:
     predictor_weight: float = 1.0
     within_layer_weight: float = 0.05
     decoder_output: str = "clipped"
-    epochs: int = 300
+    epochs: int = 600
     batch_designs: int = 64
     learning_rate: float = 2e-3
     unlabelled_designs: int = 256

@@ -38,11 +38,25 @@ from vaesa_core.search.search_space import SearchSpace
 from vaesa_core.space.design_space import HardwareConfig
 from vaesa_core.workloads.network import Aggregation, Network
 
-__all__ = ["RunResult", "run_search"]
+__all__ = ["RunInterrupted", "RunResult", "run_search"]
 
 _logger = logging.getLogger(__name__)
 
 #: Settings that must match for ``resume`` to continue a run directory.
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (SIGINT) after its run directory was brought up to date.
+
+    A ``KeyboardInterrupt``, so callers that do not know it stop as before.
+
+    Attributes:
+        result: The partial result; ``complete`` is False.
+    """
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(f"run interrupted after {result.evaluations} evaluations")
+        self.result = result
+
+
 _RESUME_KEYS = ("optimizer", "space", "workload", "objective", "seed", "batch_size", "aggregation", "evaluator")
 
 
@@ -160,6 +174,8 @@ def run_search(
         ValueError: ``budget`` or ``batch_size`` is not positive.
         RunDirectoryError: ``out_dir`` holds a trace and ``resume`` is off,
             or ``resume`` is on and the recorded settings differ.
+        RunInterrupted: Ctrl-C stopped the run; ``out_dir`` has the trace,
+            trace.csv and summary.json of the evaluations so far.
     """
     if isinstance(budget, bool) or int(budget) < 1:
         raise ValueError(f"budget must be a positive number of evaluations, but got {budget!r}.")
@@ -229,6 +245,7 @@ def run_search(
 
         bar = tqdm(total=int(budget), desc=f"{optimizer}/{space.name}", unit="eval", leave=False)
 
+    interrupted = False
     try:
         if out_dir is not None:
             writer = TraceWriter(out_dir / "trace.jsonl", keep=len(previous))
@@ -335,6 +352,11 @@ def run_search(
             if bar is not None:
                 bar.n = evaluations
                 bar.refresh()
+    except KeyboardInterrupt:
+        # Every finished batch is already in trace.jsonl; the summary and the
+        # CSV are written below so the directory is readable before a resume.
+        interrupted = True
+        _logger.warning("Run interrupted after %d evaluations", evaluations)
     finally:
         if bar is not None:
             bar.close()
@@ -342,10 +364,17 @@ def run_search(
             writer.close()
         search.close()
 
+    if interrupted and out_dir is not None:
+        # Ctrl-C can land between appending a batch to trace.jsonl and
+        # recording it here, so the file, which resume reads, is the truth.
+        records = read_trace(out_dir / "trace.jsonl")
+        evaluations = sum(1 for record in records if record.get("evaluation"))
     result = _summarise(records, evaluations, complete, settings, out_dir)
     if out_dir is not None:
         write_json_atomic(out_dir / "summary.json", result.summary())
         _write_trace_csv(out_dir / "trace.csv", records)
+    if interrupted:
+        raise RunInterrupted(result)
     _logger.info("Run finished: %d evaluations, best %s", evaluations, result.best_metrics)
     return result
 
@@ -410,7 +439,7 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
     else:
         if trace_path.exists() and trace_path.stat().st_size > 0:
             raise RunDirectoryError(
-                f"Run directory {out_dir} already holds a trace. Pass --resume to continue it, "
+                f"Run directory {out_dir} already contains a trace. Pass --resume to continue it, "
                 "or choose another --out."
             )
         previous = []

@@ -170,9 +170,9 @@ class Layer:
                     f"{where}: unknown layer field {key!r}; expected R, S, P, Q, C, K, N, stride, "
                     "stride_w, stride_h, dilation, dilation_w, dilation_h, name, count."
                 )
-        for required in ("C", "K"):
-            if required not in values:
-                raise ValueError(f"{where}: missing layer field {required!r}.")
+        missing = [required for required in ("C", "K") if required not in values]
+        if missing:
+            raise ValueError(f"{where}: missing layer field(s) {', '.join(map(repr, missing))} (R, S, P, Q and N default to 1).")
         for dim in ("R", "S", "P", "Q", "N"):
             values.setdefault(dim, 1)
         converted: dict[str, int] = {}

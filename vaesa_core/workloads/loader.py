@@ -7,8 +7,10 @@ File format (YAML or JSON)::
       - {R: 3, S: 3, P: 56, Q: 56, C: 64, K: 64, stride: 1, count: 3}
       - {C: 2048, K: 1000}     # an FC layer: R, S, P, Q default to 1
 
-A bare list of layers is accepted too. ``count`` (default 1) is how often the
-layer occurs in the network.
+A bare list of layers is accepted too. ``count`` (default 1; ``repeat`` and
+``repeats`` are accepted spellings) is how often the layer occurs in the
+network. Unknown keys are rejected, so a misspelled one cannot be ignored
+silently.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ from vaesa_core.workloads.layer import Layer
 from vaesa_core.workloads.network import Network
 
 __all__ = ["load_workload_file", "resolve_workload", "parse_layer_spec"]
+
+#: Keys of a workload file's top-level mapping.
+_FILE_KEYS = ("name", "description", "layers")
+
+#: Spellings of a layer's repeat count.
+_COUNT_KEYS = ("count", "repeat", "repeats")
 
 
 def load_workload_file(path: str | Path) -> Network:
@@ -52,6 +60,12 @@ def load_workload_file(path: str | Path) -> Network:
         raise WorkloadFormatError(
             f"Workload file {str(path)!r} must hold a list of layers or a mapping with a 'layers' list."
         )
+    unknown = sorted(str(key) for key in data if key not in _FILE_KEYS)
+    if unknown:
+        raise WorkloadFormatError(
+            f"Workload file {str(path)!r}: unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"expected {', '.join(_FILE_KEYS)}."
+        )
     entries = data["layers"]
     if not isinstance(entries, list) or not entries:
         raise WorkloadFormatError(f"Workload file {str(path)!r}: 'layers' must be a non-empty list.")
@@ -62,9 +76,14 @@ def load_workload_file(path: str | Path) -> Network:
         where = f"{path}: layers[{index}]"
         if not isinstance(entry, dict):
             raise WorkloadFormatError(f"{where} must be a mapping of layer fields, but got {entry!r}.")
-        count = entry.get("count", 1)
+        count_keys = [key for key in entry if str(key).lower() in _COUNT_KEYS]
+        if len(count_keys) > 1:
+            raise WorkloadFormatError(f"{where}: give the repeat count once, but got {', '.join(map(repr, count_keys))}.")
+        count = entry[count_keys[0]] if count_keys else 1
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise WorkloadFormatError(f"{where}: field 'count' must be a positive integer, but got {count!r}.")
+            raise WorkloadFormatError(
+                f"{where}: field {count_keys[0] if count_keys else 'count'!r} must be a positive integer, but got {count!r}."
+            )
         try:
             layer = Layer.from_mapping(entry, where=where)
         except ValueError as error:
