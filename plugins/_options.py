@@ -8,10 +8,23 @@ instead of being ignored.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 
-__all__ = ["OptionReader"]
+__all__ = ["OptionReader", "warn_if_budget_is_initial_points"]
+
+_logger = logging.getLogger(__name__)
+
+
+def warn_if_budget_is_initial_points(optimizer: str, budget: int, initial: int, option: str, model: str) -> None:
+    """Log a warning when ``initial`` prior samples use up the whole budget, so ``model`` never chooses a point."""
+    if initial >= budget:
+        _logger.warning(
+            "%s: all %d evaluations of the budget are initial points drawn from the space's prior, so %s never "
+            "chooses a point and the run equals random sampling. Raise --budget above %d or lower --option %s.",
+            optimizer, budget, model, initial, option,
+        )
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})

@@ -29,7 +29,7 @@ import numpy as np
 from vaesa_core.evaluation.objective import invalid_loss
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
-from vaesa_plugins._options import OptionReader
+from vaesa_plugins._options import OptionReader, warn_if_budget_is_initial_points
 
 __all__ = ["BayesianOptimization"]
 
@@ -84,13 +84,7 @@ class BayesianOptimization(Optimizer):
         self.n_initial_points = reader.integer(
             "n_initial_points", min(10, max(1, context.budget)), minimum=1
         )
-        if self.n_initial_points >= context.budget:
-            _logger.warning(
-                "bo: all %d evaluations of the budget are initial points drawn from the space's prior, so the "
-                "Gaussian process never chooses a point and the run equals random sampling. Raise --budget above "
-                "%d or lower --option n_initial_points.",
-                context.budget, self.n_initial_points,
-            )
+        warn_if_budget_is_initial_points(self.name, context.budget, self.n_initial_points, "n_initial_points", "the Gaussian process")
         self.acq_func = reader.choice("acq_func", "EI", ("EI", "PI", "LCB", "gp_hedge"))
         self.acq_points = reader.integer("acq_points", 2000, minimum=1)
         self.gp_restarts = reader.integer("gp_restarts", 0, minimum=0)

@@ -17,7 +17,7 @@ import numpy as np
 from vaesa_core.evaluation.objective import invalid_loss
 from vaesa_core.hookspecs import hookimpl
 from vaesa_core.search import Optimizer, SearchContext
-from vaesa_plugins._options import OptionReader
+from vaesa_plugins._options import OptionReader, warn_if_budget_is_initial_points
 
 __all__ = ["TreeParzenEstimator"]
 
@@ -80,13 +80,7 @@ class TreeParzenEstimator(Optimizer):
         self.n_startup_trials = reader.integer(
             "n_startup_trials", min(10, max(1, context.budget)), minimum=0
         )
-        if self.n_startup_trials >= context.budget:
-            _logger.warning(
-                "tpe: all %d evaluations of the budget are startup points drawn from the space's prior, so TPE "
-                "never chooses a point and the run equals random sampling. Raise --budget above %d or lower "
-                "--option n_startup_trials.",
-                context.budget, self.n_startup_trials,
-            )
+        warn_if_budget_is_initial_points(self.name, context.budget, self.n_startup_trials, "n_startup_trials", "TPE")
         self.multivariate = reader.boolean("multivariate", True)
         self.constant_liar = reader.boolean("constant_liar", context.batch_size > 1)
         self.n_ei_candidates = reader.integer("n_ei_candidates", 24, minimum=1)

@@ -51,17 +51,24 @@ def test_same_seed_gives_identical_trace(reference_run, tmp_path):
     assert _strip(read_trace(tmp_path / "again" / "trace.jsonl")) == _strip(read_trace(reference_run / "trace.jsonl"))
 
 
-def test_kill_and_resume_loses_and_repeats_nothing(reference_run, tmp_path):
-    out = tmp_path / "killed"
-    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _start_and_signal(out: Path, signal_number: int) -> subprocess.Popen:
+    """Start the reference command, send ``signal_number`` once 5 steps are in the trace, and wait for it to exit."""
+    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     trace = out / "trace.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
         if trace.exists() and trace.read_text().count("\n") >= 5:
-            os.kill(process.pid, signal.SIGKILL)
+            os.kill(process.pid, signal_number)
             break
         time.sleep(0.005)
-    process.wait(timeout=60)
+    process.communicate(timeout=120)
+    return process
+
+
+def test_kill_and_resume_loses_and_repeats_nothing(reference_run, tmp_path):
+    out = tmp_path / "killed"
+    trace = out / "trace.jsonl"
+    process = _start_and_signal(out, signal.SIGKILL)
     if process.returncode == 0:
         pytest.skip("the run finished before it could be killed; nothing to resume")
     killed_lines = len(read_trace(trace))
@@ -75,23 +82,9 @@ def test_kill_and_resume_loses_and_repeats_nothing(reference_run, tmp_path):
     assert steps == sorted(set(steps))
 
 
-def _start_and_interrupt(out: Path) -> subprocess.Popen:
-    """Start the reference command, send SIGINT once 5 steps are in the trace, and wait for it to exit."""
-    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    trace = out / "trace.jsonl"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if trace.exists() and trace.read_text().count("\n") >= 5:
-            os.kill(process.pid, signal.SIGINT)
-            break
-        time.sleep(0.005)
-    process.communicate(timeout=120)
-    return process
-
-
 def test_interrupt_then_bare_resume(reference_run, tmp_path):
     out = tmp_path / "interrupted"
-    process = _start_and_interrupt(out)
+    process = _start_and_signal(out, signal.SIGINT)
     if process.returncode == 0:
         pytest.skip("the run finished before it could be interrupted; nothing to resume")
 
