@@ -26,9 +26,18 @@ from benchmarks.common.records import format_number, markdown_table
 
 #: Suites run by other scripts, with the question each answers.
 OTHER_SUITES = {
-    "evaluator_speed": "Speed of the analytical evaluator (default mapper + cost model) and of the cosa mapper",
-    "evaluator_fidelity": "Fidelity of the analytical evaluator against the published Timeloop + CoSA data",
-    "costmodel_speed": "Microseconds per mapping of the vectorised cost model",
+    "evaluator_speed": (
+        "Speed of the analytical evaluator (default mapper + cost model) and of the cosa mapper. Pairs per second "
+        "are (design, layer) pairs evaluated per CPU second of the benchmark process, median over the layers; "
+        "higher is faster"
+    ),
+    "evaluator_fidelity": (
+        "Fidelity of the analytical evaluator against the published Timeloop + CoSA data. Every ratio is this "
+        "project's value / the data set's value, so below 1 means our evaluator found a lower (better) cycle "
+        "count, energy or EDP than the published row. `*_within_*` and `edp_ratio_le_1_02` are shares of rows; "
+        "`median_spearman` is the rank correlation across designs per layer, median over layers"
+    ),
+    "costmodel_speed": "Microseconds per mapping of the vectorised cost model (CPU time, median over layers; lower is faster)",
     "latent_quality": "Reconstruction, predictor and smoothness of the latent model",
     "optimizer_overhead": "Time per ask and tell of each optimizer",
 }
@@ -96,6 +105,12 @@ def _header(record: dict[str, Any]) -> str:
         lines.append(f"* Load average when the record was written (1, 5, 15 min): {', '.join(map(str, load))}")
     if environment.get("git_commit"):
         lines.append(f"* Code: commit {environment['git_commit']}")
+    # Records merged from several invocations keep each part's commit, date and load under extra keys.
+    standard = {"command", "date_utc", "machine", "load_average_1_5_15_min", "git_commit"}
+    for key, value in environment.items():
+        if key not in standard:
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"* {key}: {shown}")
     return "\n".join(lines) + "\n"
 
 
