@@ -77,6 +77,7 @@ class BayesianOptimization(Optimizer):
     """
 
     name = "bo"
+    options = OPTIONS
 
     def __init__(self, context: SearchContext) -> None:
         super().__init__(context)

@@ -57,6 +57,7 @@ class CovarianceMatrixAdaptation(Optimizer):
     """
 
     name = "cma"
+    options = OPTIONS
 
     def __init__(self, context: SearchContext) -> None:
         super().__init__(context)

@@ -77,6 +77,7 @@ class GradientDescent(Optimizer):
     """
 
     name = "gd"
+    options = OPTIONS
 
     def __init__(self, context: SearchContext) -> None:
         super().__init__(context)

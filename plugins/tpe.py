@@ -73,6 +73,7 @@ class TreeParzenEstimator(Optimizer):
     """
 
     name = "tpe"
+    options = OPTIONS
 
     def __init__(self, context: SearchContext) -> None:
         super().__init__(context)

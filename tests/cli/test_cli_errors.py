@@ -84,6 +84,8 @@ def test_workloads_show_and_plugins_list():
     assert listed.exit_code == 0
     assert "placeholder" in listed.output
     assert "original" in listed.output
+    assert "--option n_initial_points=...  points drawn from the space's prior" in listed.output
+    assert "--option n_startup_trials=..." in listed.output
 
 
 def test_missing_model_file_is_usage_error(tmp_path):

@@ -257,3 +257,18 @@ def test_budget_beyond_initial_points_is_quiet(optimizer_class, caplog):
         optimizer_class(context(budget=30))
 
     assert "equals random sampling" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "optimizer_class", [BayesianOptimization, TreeParzenEstimator, CovarianceMatrixAdaptation, GradientDescent]
+)
+def test_declared_options_are_the_accepted_ones(optimizer_class):
+    # Every declared option is accepted, and an undeclared one is rejected
+    # with the declared names listed, so 'vaesa plugins' shows the truth.
+    for key in optimizer_class.options:
+        with pytest.raises(ValueError) as info:
+            optimizer_class(context(**{key: "not-a-value"}))
+        assert "not declared" not in str(info.value)
+
+    with pytest.raises(ValueError, match=next(iter(optimizer_class.options))):
+        optimizer_class(context(no_such_option="1"))

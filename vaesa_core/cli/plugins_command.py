@@ -10,7 +10,7 @@ from vaesa_core.plugins import KINDS, get_registry
 
 @click.command("plugins")
 def plugins_command() -> None:
-    """List registered optimizers, search spaces, evaluators, mappers and executors."""
+    """List registered optimizers, search spaces, evaluators, mappers and executors, with each optimizer's --option settings."""
     with user_errors():
         registry = get_registry()
         for kind in KINDS:
@@ -21,3 +21,6 @@ def plugins_command() -> None:
             for name in sorted(registrations):
                 registration = registrations[name]
                 click.echo(f"  {name:<20} plugin {registration.plugin:<28} from {registration.distribution}")
+                # Optimizer classes declare their --option settings; other factories may be plain functions.
+                for key, help_text in (getattr(registration.factory, "options", None) or {}).items():
+                    click.echo(f"      --option {key}=...  {help_text}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 
@@ -68,6 +69,11 @@ class Optimizer(abc.ABC):
 
     #: Registered name, e.g. ``"bo"``.
     name: str = "optimizer"
+
+    #: Settings the optimizer reads from ``context.options`` (``vaesa run
+    #: --option KEY=VALUE``), each with a one-line help text that states its
+    #: default. ``vaesa plugins`` lists them. Empty when it takes none.
+    options: Mapping[str, str] = MappingProxyType({})
 
     def __init__(self, context: SearchContext) -> None:
         self.context = context
