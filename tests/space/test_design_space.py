@@ -55,6 +55,17 @@ def test_illegal_value_names_parameter_value_and_range(space):
         space.validate(bad)
 
 
+def test_every_illegal_value_is_reported(space):
+    bad = {**BASE.as_dict(), "pes": 12, "accum_buffer": 65}
+
+    with pytest.raises(InvalidConfigError) as info:
+        space.validate(bad)
+
+    assert "pes=12 is not legal" in str(info.value)
+    assert "The nearest legal value is 16." in str(info.value)
+    assert "accum_buffer=65 is not legal" in str(info.value)
+
+
 def test_non_integer_value_rejected(space):
     with pytest.raises(InvalidConfigError, match="accum_buffer must be an integer"):
         space.validate({**BASE.as_dict(), "accum_buffer": 64.5})

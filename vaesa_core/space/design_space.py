@@ -164,8 +164,15 @@ class DesignSpace:
         """
         if not isinstance(config, HardwareConfig):
             config = HardwareConfig.from_mapping(config)
+        # Every illegal value is reported at once, so one fix-and-retry cycle suffices.
+        problems = []
         for parameter in self.parameters:
-            parameter.validate(getattr(config, parameter.name))
+            try:
+                parameter.validate(getattr(config, parameter.name))
+            except InvalidConfigError as error:
+                problems.append(str(error))
+        if problems:
+            raise InvalidConfigError(" ".join(problems))
         return config
 
     def contains(self, config: HardwareConfig) -> bool:

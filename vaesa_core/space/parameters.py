@@ -64,7 +64,11 @@ class Parameter:
         return int(self._values.size)
 
     def describe_range(self) -> str:
-        """Return the legal range as text for error messages."""
+        """Return the legal range as text for error messages.
+
+        Model checkpoints store this text with the design space and compare
+        it on load, so changing it makes existing checkpoints unloadable.
+        """
         raise NotImplementedError
 
     def validate(self, value: object) -> int:
@@ -75,11 +79,11 @@ class Parameter:
         """
         if isinstance(value, bool) or not isinstance(value, (int, np.integer, float, np.floating)):
             raise InvalidConfigError(
-                f"{self.name} must be an integer in {self.describe_range()}, but got {value!r}."
+                f"{self.name} must be an integer, one of {self.describe_range()}, but got {value!r}."
             )
         if isinstance(value, (float, np.floating)) and not float(value).is_integer():
             raise InvalidConfigError(
-                f"{self.name} must be an integer in {self.describe_range()}, but got {value!r}. "
+                f"{self.name} must be an integer, one of {self.describe_range()}, but got {value!r}. "
                 "Use DesignSpace.snap() to round a real value to the nearest legal one."
             )
         as_int = int(value)
@@ -87,8 +91,8 @@ class Parameter:
         if index >= self._values.size or self._values[index] != as_int:
             nearest = int(self.snap(float(max(as_int, 1))))
             raise InvalidConfigError(
-                f"{self.name}={as_int} is not legal: {self.name} must be in "
-                f"{self.describe_range()}; the nearest legal value is {nearest}."
+                f"{self.name}={as_int} is not legal: {self.name} takes {self.describe_range()}. "
+                f"The nearest legal value is {nearest}."
             )
         return as_int
 
