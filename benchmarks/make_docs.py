@@ -109,8 +109,8 @@ def _header(record: dict[str, Any]) -> str:
     standard = {"command", "date_utc", "machine", "load_average_1_5_15_min", "git_commit"}
     for key, value in environment.items():
         if key not in standard:
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else value
-            lines.append(f"* {key}: {shown}")
+            text = ", ".join(map(str, value)) if isinstance(value, list) else value
+            lines.append(f"* {key}: {text}")
     return "\n".join(lines) + "\n"
 
 

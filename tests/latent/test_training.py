@@ -94,7 +94,7 @@ def _terms_for_errors(errors: torch.Tensor, mask: torch.Tensor) -> dict[str, tor
 
 def test_within_term_ignores_layer_offsets():
     # Layer 0 is off by 2 for every design, layer 1 by -1: the ranking of
-    # designs inside each layer is intact, so only the plain term sees it.
+    # designs inside each layer is intact, so only the plain term measures it.
     errors = torch.tensor([[2.0, -1.0], [2.0, -1.0], [2.0, -1.0]])[..., None].expand(3, 2, 2)
 
     terms = _terms_for_errors(errors, torch.ones(3, 2, dtype=torch.bool))

@@ -12,8 +12,7 @@ from vaesa_core.cli.components import build_evaluator, build_space
 from vaesa_core.cli.errors import user_errors
 from vaesa_core.cli.options import parse_key_values
 from vaesa_core.plugins import get_registry
-from vaesa_core.runner import run_search
-from vaesa_core.runner.search import RunInterrupted
+from vaesa_core.runner import RunInterrupted, run_search
 from vaesa_core.space import simba_space
 from vaesa_core.workloads import Layer, Network, resolve_workload
 
@@ -119,12 +118,7 @@ def run_command(
     context = click.get_current_context()
     recorded = _recorded_settings(out_dir) if resume and out_dir is not None else {}
     if recorded:
-        values = {
-            "space_name": space_name, "optimizer_name": optimizer_name, "budget": budget, "seed": seed,
-            "objective": objective, "evaluator_name": evaluator_name, "mapper": mapper, "aggregation": aggregation,
-            "batch_size": batch_size, "optimizer_options": optimizer_options, "space_options": space_options,
-            "evaluator_options": evaluator_options,
-        }
+        values = dict(context.params)
         for parameter, key in _RESUMED_PARAMETERS.items():
             if key in recorded and context.get_parameter_source(parameter) == click.core.ParameterSource.DEFAULT:
                 values[parameter] = recorded[key]

@@ -21,10 +21,16 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-__all__ = ["DECODER_OUTPUTS", "NetworkShape", "LatentNetwork"]
+__all__ = ["DECODER_OUTPUTS", "NetworkShape", "LatentNetwork", "check_decoder_output"]
 
 #: Ways the decoder bounds its output to the [0, 1] design encoding.
 DECODER_OUTPUTS = ("clipped", "sigmoid")
+
+
+def check_decoder_output(value: str, owner: str) -> None:
+    """Raise ValueError, with ``owner`` naming the setting's class, unless ``value`` is one of ``DECODER_OUTPUTS``."""
+    if value not in DECODER_OUTPUTS:
+        raise ValueError(f"{owner}.decoder_output must be one of {', '.join(DECODER_OUTPUTS)}, but got {value!r}.")
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,7 @@ class NetworkShape:
             if not widths or min(widths) < 1:
                 raise ValueError(f"NetworkShape.{name} must list positive widths, but got {widths!r}.")
             object.__setattr__(self, name, widths)
-        if self.decoder_output not in DECODER_OUTPUTS:
-            raise ValueError(
-                f"NetworkShape.decoder_output must be one of {', '.join(DECODER_OUTPUTS)}, but got {self.decoder_output!r}."
-            )
+        check_decoder_output(self.decoder_output, "NetworkShape")
 
     def to_dict(self) -> dict[str, object]:
         """Describe the shape as plain data for the checkpoint."""

@@ -55,7 +55,7 @@ from tqdm.auto import tqdm
 from vaesa_core.latent.dataset import LAYER_COLUMNS
 from vaesa_core.latent.features import LayerFeatureEncoding, TargetScaling
 from vaesa_core.latent.model import LatentModel
-from vaesa_core.latent.network import DECODER_OUTPUTS, LatentNetwork, NetworkShape
+from vaesa_core.latent.network import LatentNetwork, NetworkShape, check_decoder_output
 from vaesa_core.space.design_space import PARAMETER_NAMES, DesignSpace
 from vaesa_core.workloads.layer import Layer
 
@@ -136,10 +136,7 @@ class TrainingConfig:
             raise ValueError(
                 f"TrainingConfig.validation_fraction must be in (0, 1), but got {self.validation_fraction!r}."
             )
-        if self.decoder_output not in DECODER_OUTPUTS:
-            raise ValueError(
-                f"TrainingConfig.decoder_output must be one of {', '.join(DECODER_OUTPUTS)}, but got {self.decoder_output!r}."
-            )
+        check_decoder_output(self.decoder_output, "TrainingConfig")
         object.__setattr__(self, "vae_hidden", tuple(int(w) for w in self.vae_hidden))
         object.__setattr__(self, "predictor_hidden", tuple(int(w) for w in self.predictor_hidden))
 

@@ -42,7 +42,6 @@ __all__ = ["RunInterrupted", "RunResult", "run_search"]
 
 _logger = logging.getLogger(__name__)
 
-#: Settings that must match for ``resume`` to continue a run directory.
 class RunInterrupted(KeyboardInterrupt):
     """A run stopped by Ctrl-C (SIGINT) after its run directory was brought up to date.
 
@@ -57,6 +56,7 @@ class RunInterrupted(KeyboardInterrupt):
         self.result = result
 
 
+#: Settings that must match for ``resume`` to continue a run directory.
 _RESUME_KEYS = ("optimizer", "space", "workload", "objective", "seed", "batch_size", "aggregation", "evaluator")
 
 
@@ -174,8 +174,8 @@ def run_search(
         ValueError: ``budget`` or ``batch_size`` is not positive.
         RunDirectoryError: ``out_dir`` holds a trace and ``resume`` is off,
             or ``resume`` is on and the recorded settings differ.
-        RunInterrupted: Ctrl-C stopped the run; ``out_dir`` has the trace,
-            trace.csv and summary.json of the evaluations so far.
+        RunInterrupted: Ctrl-C stopped the run. ``out_dir`` contains the
+            trace, trace.csv and summary.json of the evaluations so far.
     """
     if isinstance(budget, bool) or int(budget) < 1:
         raise ValueError(f"budget must be a positive number of evaluations, but got {budget!r}.")
@@ -353,8 +353,8 @@ def run_search(
                 bar.n = evaluations
                 bar.refresh()
     except KeyboardInterrupt:
-        # Every finished batch is already in trace.jsonl; the summary and the
-        # CSV are written below so the directory is readable before a resume.
+        # Every finished batch is already in trace.jsonl. The summary and the
+        # CSV are written below, so the directory is readable before a resume.
         interrupted = True
         _logger.warning("Run interrupted after %d evaluations", evaluations)
     finally:
