@@ -39,7 +39,8 @@ def small_table() -> pd.DataFrame:
 @pytest.fixture(scope="session")
 def tiny_config() -> TrainingConfig:
     return TrainingConfig(
-        latent_dim=3, vae_hidden=(32, 32), predictor_hidden=(32, 32), epochs=25, batch_designs=32, patience=25, seed=0
+        latent_dim=3, vae_hidden=(32, 32), predictor_hidden=(32, 32), epochs=25, batch_designs=32, patience=25,
+        predictor_steps=300, seed=0,
     )
 
 

@@ -37,7 +37,7 @@ def test_train_then_map(generated, tmp_path):
 
     trained = _invoke(
         "train", "--data", generated, "--out", model_file, "--latent-dim", 2, "--epochs", 3,
-        "--vae-hidden", "16", "--predictor-hidden", "16", "--report", tmp_path / "report.json",
+        "--vae-hidden", "16", "--predictor-hidden", "16", "--predictor-steps", 100, "--report", tmp_path / "report.json",
     )
     mapped = _invoke(
         "latent-map", "--model", model_file, "--workload", "alexnet", "--out", image,

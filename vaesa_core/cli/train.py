@@ -43,7 +43,9 @@ def _widths(text: str, option: str) -> tuple[int, ...]:
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.learning_rate, show_default=True, help="Adam step size.")
 @click.option("--vae-hidden", default=",".join(map(str, _DEFAULTS.vae_hidden)), show_default=True, help="Encoder hidden widths, comma-separated (the decoder mirrors them).")
 @click.option("--predictor-hidden", default=",".join(map(str, _DEFAULTS.predictor_hidden)), show_default=True, help="Predictor hidden widths, comma-separated.")
-@click.option("--max-time", "max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop training after this many seconds.")
+@click.option("--max-time", "max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the joint phase after this many seconds.")
+@click.option("--predictor-steps", type=click.IntRange(min=0), default=_DEFAULTS.predictor_steps, show_default=True, help="Maximum steps of the second phase, which refits the predictor alone on the frozen encoder (0 skips it).")
+@click.option("--predictor-max-time", "predictor_max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the predictor phase after this many seconds.")
 @click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True, help="Seed of the split, initialisation and batch order.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch CPU threads (default: torch's choice).")
 @click.option("--report", "report_file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Also write the training report (with the loss history) as JSON.")
@@ -64,11 +66,13 @@ def train_command(
     vae_hidden: str,
     predictor_hidden: str,
     max_time_s: float | None,
+    predictor_steps: int,
+    predictor_max_time_s: float | None,
     seed: int,
     threads: int | None,
     report_file: Path | None,
 ) -> None:
-    """Train the VAE and its latency/energy predictor jointly and save a checkpoint."""
+    """Train the VAE and its latency/energy predictor jointly, refit the predictor, and save a checkpoint."""
     import torch
 
     if threads is not None:
@@ -89,6 +93,8 @@ def train_command(
             batch_designs=batch_designs,
             learning_rate=learning_rate,
             max_time_s=max_time_s,
+            predictor_steps=predictor_steps,
+            predictor_max_time_s=predictor_max_time_s,
             seed=seed,
         )
         design_space = simba_space()
