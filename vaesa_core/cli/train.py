@@ -45,6 +45,8 @@ def _widths(text: str, option: str) -> tuple[int, ...]:
 @click.option("--predictor-hidden", default=",".join(map(str, _DEFAULTS.predictor_hidden)), show_default=True, help="Predictor hidden widths, comma-separated.")
 @click.option("--max-time", "max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the joint phase after this many seconds.")
 @click.option("--predictor-steps", type=click.IntRange(min=0), default=_DEFAULTS.predictor_steps, show_default=True, help="Maximum steps of the second phase, which refits the predictor alone on the frozen encoder (0 skips it).")
+@click.option("--predictor-learning-rate", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.predictor_learning_rate, show_default=True, help="Adam step size of the predictor phase.")
+@click.option("--predictor-layer-noise", type=click.FloatRange(min=0), default=_DEFAULTS.predictor_layer_noise, show_default=True, help="Standard deviation of the noise added to the layer features in the predictor phase (z-score units); it keeps the predictor general across layer shapes.")
 @click.option("--predictor-max-time", "predictor_max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the predictor phase after this many seconds.")
 @click.option("--seed", type=int, default=_DEFAULTS.seed, show_default=True, help="Seed of the split, initialisation and batch order.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch CPU threads (default: torch's choice).")
@@ -67,6 +69,8 @@ def train_command(
     predictor_hidden: str,
     max_time_s: float | None,
     predictor_steps: int,
+    predictor_learning_rate: float,
+    predictor_layer_noise: float,
     predictor_max_time_s: float | None,
     seed: int,
     threads: int | None,
@@ -94,6 +98,8 @@ def train_command(
             learning_rate=learning_rate,
             max_time_s=max_time_s,
             predictor_steps=predictor_steps,
+            predictor_learning_rate=predictor_learning_rate,
+            predictor_layer_noise=predictor_layer_noise,
             predictor_max_time_s=predictor_max_time_s,
             seed=seed,
         )

@@ -11,7 +11,11 @@ Loss: mean squared error of the z-scored ln cycles and ln pJ over the valid
 (design, layer) pairs of a batch of designs, with Gaussian noise added to
 the layer features of every pair. The training data contain few distinct
 layers (57 by default). Trained on their exact features, the predictor
-learns each layer separately and generalises badly to unseen layers. Adam at a constant step size;
+learns each layer separately and generalises badly to unseen layers. In an
+experiment on the 3072-design table (24k steps, frozen encoder), noise of
+0.15 z-score units ranked held-out designs of the 57 training layers with a
+median Spearman of 0.955 and of 12 unseen layers with 0.93, while no noise
+gave 0.96 and 0.71. Adam at a constant step size;
 the validation error is measured every ``check_every`` steps and the
 weights of the best check are kept (early stopping on the held-out
 designs of the joint phase).
