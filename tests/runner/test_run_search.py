@@ -55,6 +55,25 @@ def test_run_directory_files(registry, tmp_path):
     assert (run_dir / "trace.csv").read_text().count("\n") == len(result.records) + 1
 
 
+def test_trace_csv_matches_trace(registry, tmp_path):
+    import csv
+
+    result = _run(registry, tmp_path, budget=6)
+    with (tmp_path / "run" / "trace.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+
+    assert len(rows) == len(result.records)
+    for row, record in zip(rows, result.records):
+        assert int(row["step"]) == record["step"]
+        assert int(row["macs"]) == record["config"]["macs"]
+        assert row["objective"] == record["objective"]
+        assert float(row["loss"]) == pytest.approx(record["loss"])
+        assert float(row["wall_time_s"]) == pytest.approx(record["wall_time_s"])
+        assert float(row["timestamp"]) == pytest.approx(record["timestamp"])
+        point = [float(row[f"point_{index}"]) for index in range(len(record["point"]))]
+        assert point == pytest.approx(record["point"])
+
+
 def test_best_equals_minimum_of_trace(registry):
     result = _run(registry, budget=15)
     valid = [record["metrics"]["edp"] for record in result.records if record["metrics"]["valid"]]

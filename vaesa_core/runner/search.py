@@ -452,20 +452,35 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
 
 
 def _write_trace_csv(path: Path, records: list[dict[str, Any]]) -> None:
-    """Write a flat CSV of the trace (one row per asked point) for spreadsheet and pandas users."""
+    """Write a flat CSV of the trace (one row per asked point) for spreadsheet and pandas users.
+
+    Columns: step, evaluation, cached, the six design parameters, the
+    metrics, loss, objective, wall_time_s and optimizer_time_s (seconds),
+    timestamp (Unix seconds), then one ``point_i`` column per coordinate of
+    the search space's point (latent or normalised original coordinates).
+    """
     import csv
 
     from vaesa_core.space.design_space import PARAMETER_NAMES
 
     metric_columns = ["cycles", "energy_pj", "edp", "valid", "status", "reason"]
+    timing_columns = ["wall_time_s", "optimizer_time_s", "timestamp"]
+    width = max((len(record.get("point") or ()) for record in records), default=0)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["step", "evaluation", "cached", *PARAMETER_NAMES, *metric_columns, "loss"])
+        writer.writerow(
+            ["step", "evaluation", "cached", *PARAMETER_NAMES, *metric_columns, "loss", "objective", *timing_columns]
+            + [f"point_{index}" for index in range(width)]
+        )
         for record in records:
             metrics = record["metrics"]
+            point = list(record.get("point") or ())
             writer.writerow(
                 [record["step"], record.get("evaluation") or "", record["cached"]]
                 + [record["config"][name] for name in PARAMETER_NAMES]
                 + [metrics.get(column) for column in metric_columns]
-                + [record["loss"]]
+                + [record["loss"], record.get("objective", "")]
+                + [record.get(column, "") for column in timing_columns]
+                + point
+                + [""] * (width - len(point))
             )
