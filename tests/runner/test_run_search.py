@@ -191,3 +191,22 @@ def test_settings_record_optimizer_settings(registry, tmp_path):
     _run(registry, tmp_path)
     settings = json.loads((tmp_path / "run" / "settings.json").read_text())
     assert settings["optimizer_settings"] == {"name": "seeded_random"}
+
+
+def test_failed_start_leaves_no_files(tmp_path):
+    from vaesa_core.plugins import get_registry
+
+    with pytest.raises(ValueError, match="no_such_option"):
+        run_search(
+            space=OriginalSpace(simba_space()),
+            optimizer="random",
+            evaluator=MacsEvaluator(),
+            workload=BUILTIN_WORKLOADS["alexnet"],
+            budget=4,
+            seed=0,
+            out_dir=tmp_path / "run",
+            optimizer_options={"no_such_option": "1"},
+            registry=get_registry(),
+        )
+
+    assert not (tmp_path / "run").exists()

@@ -205,12 +205,8 @@ def run_search(
     }
     settings.update(extra_settings or {})
 
-    previous: list[dict[str, Any]] = []
-    writer: TraceWriter | None = None
-    if out_dir is not None:
-        out_dir = Path(out_dir)
-        previous = _prepare_run_dir(out_dir, settings, resume=resume)
-
+    # The optimizer is built before the run directory is touched, so a run
+    # that cannot start (an unknown option, say) leaves no settings.json.
     context = SearchContext(
         space=space,
         workload=workload,
@@ -222,8 +218,12 @@ def run_search(
     )
     search = registry.create("optimizer", optimizer, context)
     settings["optimizer_settings"] = search.describe()
+
+    previous: list[dict[str, Any]] = []
+    writer: TraceWriter | None = None
     if out_dir is not None:
-        write_json_atomic(out_dir / "settings.json", settings)
+        out_dir = Path(out_dir)
+        previous = _prepare_run_dir(out_dir, settings, resume=resume)
     _logger.info(
         "Run %s on %s space, workload %s, budget %d, seed %d%s",
         optimizer, space.name, workload.name, budget, seed, f" (resuming {len(previous)} records)" if previous else "",
