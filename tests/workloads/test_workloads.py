@@ -62,6 +62,12 @@ def test_parse_layer_spec():
         parse_layer_spec("X=3,C=1,K=1")
 
 
+@pytest.mark.parametrize("key", ["count", "repeat", "Repeats"])
+def test_layer_spec_rejects_repeat_count(key):
+    with pytest.raises(ValueError, match=f"'{key}' has no effect on a single layer"):
+        parse_layer_spec(f"R=3,S=3,P=7,Q=7,C=8,K=8,{key}=3")
+
+
 def test_yaml_file_loads_with_counts_and_fc_defaults(tmp_path):
     path = tmp_path / "net.yaml"
     path.write_text(

@@ -125,7 +125,8 @@ def parse_layer_spec(spec: str) -> Layer:
     """Parse ``R=3,S=3,P=56,Q=56,C=64,K=64,N=1,stride=1`` into a layer.
 
     Raises:
-        ValueError: A pair is malformed or a field is invalid.
+        ValueError: A pair is malformed, a field is invalid, or a repeat
+            count is given.
     """
     fields: dict[str, str] = {}
     for part in filter(None, (piece.strip() for piece in spec.split(","))):
@@ -133,4 +134,11 @@ def parse_layer_spec(spec: str) -> Layer:
         if not sep or not key.strip() or not value.strip():
             raise ValueError(f"Layer spec {spec!r}: {part!r} is not a KEY=VALUE pair.")
         fields[key.strip()] = value.strip()
+    # A single layer is scored once, so a repeat count would be silently ignored.
+    counted = [key for key in fields if key.lower() in _COUNT_KEYS]
+    if counted:
+        raise ValueError(
+            f"Layer spec {spec!r}: {counted[0]!r} has no effect on a single layer; a repeat count weights "
+            "layers only in a network. Remove it, or list the layer in a workload file with its count."
+        )
     return Layer.from_mapping(fields, where=f"layer spec {spec!r}")
