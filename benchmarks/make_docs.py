@@ -278,7 +278,7 @@ def _search_section(record: dict[str, Any] | None, out_path: Path) -> str:
     if time_s:
         text += (
             f"* Summed time inside the runs: evaluation {time_s.get('evaluation_s', 0) / 3600:.2f} h, "
-            f"optimizer {time_s.get('optimizer_s', 0) / 3600:.2f} h (wall time summed over runs; two runs execute at once).\n"
+            f"optimizer {time_s.get('optimizer_s', 0) / 3600:.2f} h (wall time summed over runs; runs in parallel workers slow each other).\n"
         )
     text += "\n### Metrics\n\n" + METRIC_DEFINITIONS + "\n"
 
