@@ -218,10 +218,11 @@ def _dimension_at_rank(orders: np.ndarray) -> np.ndarray:
     """Return the dimension at each temporal rank, ``(M, L, 7)``; ties keep dimension order."""
     if orders.size and orders.min() >= 0 and orders.max() < 7:
         # Permutations (the usual case) invert without a sort.
-        inverse = np.full(orders.shape, -1, dtype=np.int64)
-        np.put_along_axis(inverse, orders, np.broadcast_to(np.arange(7, dtype=np.int64), orders.shape), axis=2)
+        rows = orders.reshape(-1, 7)
+        inverse = np.full(rows.shape, -1, dtype=np.int64)
+        inverse[np.arange(rows.shape[0])[:, None], rows] = np.arange(7, dtype=np.int64)
         if (inverse >= 0).all():
-            return inverse
+            return inverse.reshape(orders.shape)
     return np.argsort(orders, axis=2, kind="stable")
 
 
@@ -394,7 +395,7 @@ class _SlotWalk:
         self.levels = slot_levels
         self.suffix_products = suffix_products
         self.extents = extents
-        self._next_relevant_cache: dict[int, np.ndarray] = {}
+        self._relevant_cache: dict[int, np.ndarray] = {}
         # Offset of one iteration along the input's W and H axes; N and C
         # moves are multiples of the tile extent, so any of them is disjoint.
         scale_w = np.zeros(7, dtype=np.int64)
@@ -405,20 +406,22 @@ class _SlotWalk:
         self.step_h = slot_steps * scale_h[slot_dims]
         self.moves_nc = _MOVES_NC[slot_dims]
 
-    def _next_relevant(self, datatype: int) -> np.ndarray:
-        """Return, per slot, the first non-unit slot at or outside it whose dimension is relevant.
+    def _first_relevant(self, datatype: int, start: int) -> np.ndarray:
+        """Return, per mapping, the first non-unit slot at or after ``start`` whose dimension is relevant.
 
-        Shape ``(M, slots + 1)``; the value ``slots`` means none.
+        Shape ``(M,)``; the value ``slots`` means none.
         """
-        cached = self._next_relevant_cache.get(datatype)
-        if cached is None:
-            n_maps, n_slots = self.bounds.shape
+        relevant = self._relevant_cache.get(datatype)
+        if relevant is None:
             relevant = (self.bounds > 1) & RELEVANCE[datatype][self.dims]
-            cached = np.full((n_maps, n_slots + 1), n_slots, dtype=np.int64)
-            cached[:, :-1] = np.where(relevant, np.arange(n_slots), n_slots)
-            cached = np.minimum.accumulate(cached[:, ::-1], axis=1)[:, ::-1]
-            self._next_relevant_cache[datatype] = cached
-        return cached
+            self._relevant_cache[datatype] = relevant
+        n_maps, n_slots = relevant.shape
+        if start >= n_slots:
+            return np.full(n_maps, n_slots, dtype=np.int64)
+        window = relevant[:, start:]
+        # argmax finds the first True; rows without one are set to ``slots``.
+        first = window.argmax(axis=1).astype(np.int64) + start
+        return np.where(window.any(axis=1), first, n_slots)
 
     def window(self, child: int) -> tuple[np.ndarray, np.ndarray]:
         """Return the input box extents along W and H at level ``child``, shape ``(M,)`` each."""
@@ -434,9 +437,8 @@ class _SlotWalk:
             return _input_walk_loads(self, child, tile)
         # With R = S = 1 a P or Q step is at least the window, so input boxes
         # never overlap partially and the closed form below is exact.
-        following = self._next_relevant(datatype)
         n_slots = self.bounds.shape[1]
-        first = following[:, min((child + 1) * 7, n_slots)]
+        first = self._first_relevant(datatype, (child + 1) * 7)
         has_relevant = first < n_slots
         first = np.minimum(first, n_slots - 1)
         rows = np.arange(tile.shape[0])
