@@ -136,6 +136,43 @@ def test_resume_rejects_changed_settings(registry, tmp_path):
         _run(registry, tmp_path, seed=4, resume=True)
 
 
+def test_resume_rejects_changed_options(registry, tmp_path):
+    run_dir = tmp_path / "run"
+    common = dict(
+        space=OriginalSpace(simba_space()), optimizer="seeded_random", evaluator=MacsEvaluator(),
+        workload=BUILTIN_WORKLOADS["alexnet"], budget=4, seed=3, out_dir=run_dir, registry=registry,
+    )
+    run_search(**common, optimizer_options={"step": "0.1"})
+
+    with pytest.raises(RunDirectoryError, match=r"optimizer_options.step: recorded '0.1', now '0.2'"):
+        run_search(**common, optimizer_options={"step": "0.2"}, resume=True)
+
+
+class _ScaledSpace(OriginalSpace):
+    """The original space with a recorded setting, like a latent space's box."""
+
+    def __init__(self, design_space, scale):
+        super().__init__(design_space)
+        self.scale = scale
+
+    def describe(self):
+        return {**super().describe(), "box": {"upper": [self.scale]}}
+
+
+def test_resume_rejects_changed_space_settings(registry, tmp_path):
+    # A latent model retrained under the same path changes the recorded box.
+    first = dict(
+        optimizer="seeded_random", evaluator=MacsEvaluator(), workload=BUILTIN_WORKLOADS["alexnet"],
+        budget=4, seed=3, out_dir=tmp_path / "run", registry=registry,
+    )
+    run_search(space=_ScaledSpace(simba_space(), 1.5), **first)
+
+    with pytest.raises(RunDirectoryError, match=r"space_settings.box.upper: recorded \[1.5\], now \[2.5\]"):
+        run_search(space=_ScaledSpace(simba_space(), 2.5), resume=True, **first)
+
+    run_search(space=_ScaledSpace(simba_space(), 1.5), resume=True, **{**first, "budget": 6})
+
+
 class _Interrupting(MacsEvaluator):
     """Raise KeyboardInterrupt on the given call, like a user pressing Ctrl-C."""
 

@@ -56,8 +56,13 @@ class RunInterrupted(KeyboardInterrupt):
         self.result = result
 
 
-#: Settings that must match for ``resume`` to continue a run directory.
-_RESUME_KEYS = ("optimizer", "space", "workload", "objective", "seed", "batch_size", "aggregation", "evaluator")
+#: Settings that must match for ``resume`` to continue a run directory. The
+#: space's settings include the latent box, so a model file replaced under the
+#: same path is caught too. The budget may change (a run can be extended).
+_RESUME_KEYS = (
+    "optimizer", "space", "workload", "objective", "seed", "batch_size", "aggregation", "evaluator",
+    "optimizer_options", "space_settings", "evaluator_settings",
+)
 
 
 @dataclass
@@ -414,6 +419,18 @@ def _summarise(
     )
 
 
+def _differences(name: str, recorded: Any, now: Any) -> list[str]:
+    """Describe where ``recorded`` and ``now`` differ, naming the keys of nested mappings."""
+    if recorded == now:
+        return []
+    if isinstance(recorded, dict) and isinstance(now, dict):
+        found: list[str] = []
+        for key in sorted(set(recorded) | set(now)):
+            found.extend(_differences(f"{name}.{key}", recorded.get(key), now.get(key)))
+        return found
+    return [f"{name}: recorded {recorded!r}, now {now!r}"]
+
+
 def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -> list[dict[str, Any]]:
     trace_path = out_dir / "trace.jsonl"
     settings_path = out_dir / "settings.json"
@@ -425,11 +442,11 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
         import json
 
         recorded = json.loads(settings_path.read_text())
-        differences = [
-            f"{key}: recorded {recorded.get(key)!r}, now {settings.get(key)!r}"
-            for key in _RESUME_KEYS
-            if recorded.get(key) != settings.get(key)
-        ]
+        differences = []
+        for key in _RESUME_KEYS:
+            # Compare as stored: JSON turns tuples into lists.
+            now = json.loads(json.dumps(settings.get(key), default=str))
+            differences.extend(_differences(key, recorded.get(key), now))
         if differences:
             raise RunDirectoryError(
                 f"Cannot resume {out_dir}: the settings differ ({'; '.join(differences)}). "
