@@ -64,7 +64,33 @@ def test_file_that_is_not_a_model_raises_mismatch(tmp_path):
     path = tmp_path / "text.pt"
     path.write_text("not a checkpoint")
 
-    with pytest.raises(ModelMismatchError, match="not a readable latent model"):
+    with pytest.raises(ModelMismatchError, match="not a readable latent model") as raised:
+        load_model(path)
+
+    assert "weights_only" not in str(raised.value)
+
+
+def test_truncated_model_raises_mismatch(model_path, tmp_path):
+    path = tmp_path / "truncated.pt"
+    path.write_bytes(model_path.read_bytes()[:1000])
+
+    with pytest.raises(ModelMismatchError, match="corrupt or truncated"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("damage", ["missing_weight", "misshapen_weight", "missing_box"])
+def test_damaged_contents_raise_mismatch(model_path, tmp_path, damage):
+    checkpoint = torch.load(model_path, weights_only=True)
+    if damage == "missing_weight":
+        del checkpoint["state_dict"]["encoder.0.weight"]
+    elif damage == "misshapen_weight":
+        checkpoint["state_dict"]["encoder.0.weight"] = checkpoint["state_dict"]["encoder.0.weight"][:, :3]
+    else:
+        del checkpoint["latent_lower"]
+    path = tmp_path / f"{damage}.pt"
+    torch.save(checkpoint, path)
+
+    with pytest.raises(ModelMismatchError, match="incomplete or damaged latent model"):
         load_model(path)
 
 

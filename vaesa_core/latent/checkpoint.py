@@ -92,9 +92,11 @@ def load_model(path: str | Path, *, design_space: DesignSpace | None = None) -> 
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises several types for a file that is not a checkpoint
+        # Only the error type is quoted: torch's own message for a file that is
+        # not a checkpoint suggests an unsafe load, which is the wrong advice here.
         raise ModelMismatchError(
-            f"{str(path)!r} is not a readable latent model ({type(error).__name__}: {error}). "
-            "Train one with 'vaesa train'."
+            f"{str(path)!r} is not a readable latent model: it is another kind of file, or a model file "
+            f"that is corrupt or truncated ({type(error).__name__}). Train one with 'vaesa train'."
         ) from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT_NAME:
         found = checkpoint.get("format") if isinstance(checkpoint, dict) else type(checkpoint).__name__
@@ -105,6 +107,22 @@ def load_model(path: str | Path, *, design_space: DesignSpace | None = None) -> 
             "Retrain it with this version of vaesa ('vaesa train').",
         )
 
+    try:
+        return _build_model(path, checkpoint, design_space)
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as error:
+        if isinstance(error, ModelMismatchError):
+            raise
+        # A file with the right header but missing or misshapen contents.
+        detail = " ".join(str(error).split()) or type(error).__name__
+        if len(detail) > 240:
+            detail = detail[:237] + "..."
+        raise ModelMismatchError(
+            f"{str(path)!r} is an incomplete or damaged latent model ({detail}). "
+            "Train a new one with 'vaesa train'."
+        ) from None
+
+
+def _build_model(path: Path, checkpoint: dict, design_space: DesignSpace | None) -> LatentModel:
     stored_parameters = checkpoint["design_space"].get("parameters")
     space = design_space if design_space is not None else simba_space()
     if stored_parameters != space.to_dict()["parameters"]:
