@@ -161,6 +161,9 @@ class GradientDescent(Optimizer):
             "start_pool": self.start_pool,
             "restart_from_best": self.restart_from_best,
             "schedule": "cosine",
+            # The original space has no model of its own: its surrogate is the
+            # shipped latent model's predictor, recorded so a run says which.
+            "surrogate": self.space.describe().get("model", "shipped latent model's predictor"),
         }
 
     # -- descent ---------------------------------------------------------------

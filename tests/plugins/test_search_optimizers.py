@@ -272,3 +272,11 @@ def test_declared_options_are_the_accepted_ones(optimizer_class):
 
     with pytest.raises(ValueError, match=next(iter(optimizer_class.options))):
         optimizer_class(context(no_such_option="1"))
+
+
+def test_gd_records_which_model_it_descends():
+    from vaesa_core.search import OriginalSpace
+
+    on_original = GradientDescent(context(OriginalSpace(simba_space())))
+
+    assert on_original.describe()["surrogate"] == "shipped latent model's predictor"
