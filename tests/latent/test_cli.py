@@ -83,3 +83,16 @@ def test_model_of_other_format_is_a_usage_error(tmp_path):
 
     assert result.exit_code == 2
     assert "not a readable latent model" in result.output
+
+
+def test_interrupted_generation_says_how_to_resume(monkeypatch, tmp_path):
+    import vaesa_core.cli.dataset as dataset_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dataset_cli, "generate_dataset", interrupted)
+    result = _invoke("dataset", "generate", "--evaluator", "placeholder", "--samples", 4, "--out", tmp_path / "d.csv")
+
+    assert result.exit_code == 130
+    assert "Run the same command with --resume" in result.output

@@ -67,7 +67,7 @@ def test_unfinished_run_needs_resume_flag(tmp_path):
     out = tmp_path / "data.csv"
     _generate(out, stop_after_chunks=1)
 
-    with pytest.raises(VaesaError, match="Pass resume=True"):
+    with pytest.raises(VaesaError, match=r"Continue it with --resume \(resume=True in Python\)"):
         _generate(out)
 
 

@@ -58,21 +58,30 @@ def generate_command(
     """Evaluate random designs on a set of layers and write the table (resumable)."""
     with user_errors():
         layers = _resolve_layers(layers_spec)
-        result = generate_dataset(
-            out_file,
-            design_space=simba_space(),
-            layers=layers,
-            evaluator=evaluator_name,
-            mapper=mapper,
-            evaluator_options=parse_key_values(evaluator_options, "--evaluator-option"),
-            samples=samples,
-            seed=seed,
-            workers=workers,
-            executor=executor,
-            chunk_designs=chunk_designs,
-            resume=resume,
-            progress=True,
-        )
+        try:
+            result = generate_dataset(
+                out_file,
+                design_space=simba_space(),
+                layers=layers,
+                evaluator=evaluator_name,
+                mapper=mapper,
+                evaluator_options=parse_key_values(evaluator_options, "--evaluator-option"),
+                samples=samples,
+                seed=seed,
+                workers=workers,
+                executor=executor,
+                chunk_designs=chunk_designs,
+                resume=resume,
+                progress=True,
+            )
+        except KeyboardInterrupt:
+            # Finished chunks are already on disk in the parts folder.
+            click.echo(
+                f"\nInterrupted; the finished part of {out_file} is kept. "
+                "Run the same command with --resume to continue it.",
+                err=True,
+            )
+            raise SystemExit(130) from None
     click.echo(f"Wrote {result.rows} rows ({samples} designs x {len(layers)} layers) to {result.path}")
 
 

@@ -146,7 +146,7 @@ def _prepare_parts(out: Path, manifest: dict[str, object], *, resume: bool) -> P
         if not resume:
             raise VaesaError(
                 f"An unfinished generation of {str(out)!r} exists in {str(parts)!r}. "
-                "Pass resume=True (--resume) to continue it, or delete that folder to start over."
+                "Continue it with --resume (resume=True in Python), or delete that folder to start over."
             )
         try:
             previous = json.loads(manifest_path.read_text())
