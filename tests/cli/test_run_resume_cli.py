@@ -53,7 +53,12 @@ def test_same_seed_gives_identical_trace(reference_run, tmp_path):
 
 def _start_and_signal(out: Path, signal_number: int) -> subprocess.Popen:
     """Start the reference command, send ``signal_number`` once 5 steps are in the trace, and wait for it to exit."""
-    process = subprocess.Popen([*COMMAND, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A shell without job control starts background jobs with SIGINT ignored,
+    # and Python keeps it ignored; restore the default so Ctrl-C reaches the run.
+    process = subprocess.Popen(
+        [*COMMAND, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     trace = out / "trace.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and process.poll() is None:
