@@ -18,6 +18,10 @@ __all__ = ["train_command"]
 
 _DEFAULTS = TrainingConfig()
 
+#: Median reconstruction error (log2 units) above which a trained model is
+#: flagged; the shipped model stays below 0.01 on every cost parameter.
+_POOR_ERROR_LOG2 = 0.25
+
 
 def _widths(text: str, option: str) -> tuple[int, ...]:
     try:
@@ -113,6 +117,17 @@ def train_command(
         save_model(model, out_file)
     for line in report.summary_lines():
         click.echo(line)
+
+    # pes changes no cost, so its error does not matter for searches.
+    poor = {name: error for name, error in report.median_error_log2.items() if name != "pes" and error > _POOR_ERROR_LOG2}
+    if poor:
+        worst = ", ".join(f"{name} {error:.2f}" for name, error in poor.items())
+        click.echo(
+            f"Warning: the model reconstructs held-out designs poorly (median error in log2 units: {worst}; "
+            f"above {_POOR_ERROR_LOG2}). Searches on its latent space will miss designs. Train longer "
+            "(--epochs, --patience, --max-time) or on more designs.",
+            err=True,
+        )
     if report_file is not None:
         report_file.write_text(json.dumps(report.to_dict(), indent=2))
     click.echo(f"Saved {out_file}")
