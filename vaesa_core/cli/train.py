@@ -11,8 +11,9 @@ from vaesa_core.cli.errors import user_errors
 from vaesa_core.latent.checkpoint import save_model
 from vaesa_core.latent.dataset import read_dataset
 from vaesa_core.latent.network import DECODER_OUTPUTS
+from vaesa_core.latent.predictor_fit import PredictorPhaseConfig
 from vaesa_core.latent.training import TrainingConfig, train_model
-from vaesa_core.space import simba_space
+from vaesa_core.space import COST_PARAMETER_NAMES, simba_space
 
 __all__ = ["train_command"]
 
@@ -48,7 +49,9 @@ def _widths(text: str, option: str) -> tuple[int, ...]:
 @click.option("--vae-hidden", default=",".join(map(str, _DEFAULTS.vae_hidden)), show_default=True, help="Encoder hidden widths, comma-separated (the decoder mirrors them).")
 @click.option("--predictor-hidden", default=",".join(map(str, _DEFAULTS.predictor_hidden)), show_default=True, help="Predictor hidden widths, comma-separated.")
 @click.option("--max-time", "max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the joint phase after this many seconds.")
-@click.option("--predictor-steps", type=click.IntRange(min=0), default=_DEFAULTS.predictor_steps, show_default=True, help="Maximum steps of the second phase, which refits the predictor alone on the frozen encoder (0 skips it). A step is one batch of --batch-designs designs; the validation error is checked every 1000 steps, the best check is kept, and the phase stops after 6 checks without improvement.")
+@click.option("--predictor-steps", type=click.IntRange(min=0), default=_DEFAULTS.predictor_steps, show_default=True, help="Maximum steps of the second phase, which refits the predictor alone on the frozen encoder (0 skips it). A step is one batch of --batch-designs designs. The validation error is checked every "
+              f"{PredictorPhaseConfig.check_every} steps, the best check is kept, and the phase stops after "
+              f"{_DEFAULTS.predictor_patience} checks without improvement.")
 @click.option("--predictor-learning-rate", type=click.FloatRange(min=0, min_open=True), default=_DEFAULTS.predictor_learning_rate, show_default=True, help="Adam step size of the predictor phase.")
 @click.option("--predictor-layer-noise", type=click.FloatRange(min=0), default=_DEFAULTS.predictor_layer_noise, show_default=True, help="Standard deviation of the noise added to the layer features in the predictor phase (z-score units); it keeps the predictor general across layer shapes.")
 @click.option("--predictor-max-time", "predictor_max_time_s", type=click.FloatRange(min=0, min_open=True), default=None, help="Stop the predictor phase after this many seconds.")
@@ -118,8 +121,11 @@ def train_command(
     for line in report.summary_lines():
         click.echo(line)
 
-    # pes changes no cost, so its error does not matter for searches.
-    poor = {name: error for name, error in report.median_error_log2.items() if name != "pes" and error > _POOR_ERROR_LOG2}
+    poor = {
+        name: report.median_error_log2[name]
+        for name in COST_PARAMETER_NAMES
+        if report.median_error_log2[name] > _POOR_ERROR_LOG2
+    }
     if poor:
         worst = ", ".join(f"{name} {error:.2f}" for name, error in poor.items())
         click.echo(

@@ -32,7 +32,7 @@ from vaesa_core.evaluation.cost import NetworkCost, Status
 from vaesa_core.evaluation.evaluator import Evaluator, evaluate_network
 from vaesa_core.evaluation.objective import Objective, invalid_loss
 from vaesa_core.plugins import PluginRegistry, get_registry
-from vaesa_core.runner.trace import TraceWriter, read_trace, write_json_atomic
+from vaesa_core.runner.trace import TIMING_FIELDS, TraceWriter, read_trace, write_json_atomic
 from vaesa_core.search.optimizer import SearchContext
 from vaesa_core.search.search_space import SearchSpace
 from vaesa_core.space.design_space import HardwareConfig
@@ -481,12 +481,11 @@ def _write_trace_csv(path: Path, records: list[dict[str, Any]]) -> None:
     from vaesa_core.space.design_space import PARAMETER_NAMES
 
     metric_columns = ["cycles", "energy_pj", "edp", "valid", "status", "reason"]
-    timing_columns = ["wall_time_s", "optimizer_time_s", "timestamp"]
     width = max((len(record.get("point") or ()) for record in records), default=0)
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(
-            ["step", "evaluation", "cached", *PARAMETER_NAMES, *metric_columns, "loss", "objective", *timing_columns]
+            ["step", "evaluation", "cached", *PARAMETER_NAMES, *metric_columns, "loss", "objective", *TIMING_FIELDS]
             + [f"point_{index}" for index in range(width)]
         )
         for record in records:
@@ -497,7 +496,7 @@ def _write_trace_csv(path: Path, records: list[dict[str, Any]]) -> None:
                 + [record["config"][name] for name in PARAMETER_NAMES]
                 + [metrics.get(column) for column in metric_columns]
                 + [record["loss"], record.get("objective", "")]
-                + [record.get(column, "") for column in timing_columns]
+                + [record.get(column, "") for column in TIMING_FIELDS]
                 + point
                 + [""] * (width - len(point))
             )

@@ -2,6 +2,7 @@
 
 from vaesa_core.space.design_space import (
     BYTES_PER_ENTRY,
+    COST_PARAMETER_NAMES,
     PARAMETER_NAMES,
     DesignSpace,
     HardwareConfig,
@@ -11,6 +12,7 @@ from vaesa_core.space.parameters import IntRange, Parameter, PowerOfTwo
 
 __all__ = [
     "BYTES_PER_ENTRY",
+    "COST_PARAMETER_NAMES",
     "PARAMETER_NAMES",
     "DesignSpace",
     "HardwareConfig",

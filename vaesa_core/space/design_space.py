@@ -10,7 +10,7 @@ import numpy as np
 from vaesa_core.errors import InvalidConfigError, UnknownNameError
 from vaesa_core.space.parameters import IntRange, Parameter, PowerOfTwo
 
-__all__ = ["HardwareConfig", "DesignSpace", "simba_space", "PARAMETER_NAMES", "BYTES_PER_ENTRY"]
+__all__ = ["HardwareConfig", "DesignSpace", "simba_space", "PARAMETER_NAMES", "COST_PARAMETER_NAMES", "BYTES_PER_ENTRY"]
 
 #: Design parameter names in their canonical order (columns, vectors, CLI).
 PARAMETER_NAMES: tuple[str, ...] = (
@@ -21,6 +21,10 @@ PARAMETER_NAMES: tuple[str, ...] = (
     "input_buffer",
     "global_buffer",
 )
+
+#: The parameters that change a design's cost: all but ``pes``, which only
+#: sets Timeloop's meshX in the Simba-like architecture.
+COST_PARAMETER_NAMES: tuple[str, ...] = tuple(name for name in PARAMETER_NAMES if name != "pes")
 
 #: Bytes that one entry of each buffer parameter adds across all its instances:
 #: accumulation 128 instances x 24-bit words, weight 128 x 8-bit, input 64 x
