@@ -161,8 +161,8 @@ class GradientDescent(Optimizer):
             "start_pool": self.start_pool,
             "restart_from_best": self.restart_from_best,
             "schedule": "cosine",
-            # The original space has no model of its own: its surrogate is the
-            # shipped latent model's predictor, recorded so a run says which.
+            # The original space has no model of its own, so its surrogate is the
+            # shipped latent model's predictor. Recording it names the model a run used.
             "surrogate": self.space.describe().get("model", "shipped latent model's predictor"),
         }
 

@@ -47,7 +47,7 @@ def test_train_then_map(generated, tmp_path):
     assert trained.exit_code == 0, trained.output
     assert "median per-layer Spearman of EDP" in trained.output
     assert "predictor phase: 100 steps" in trained.output
-    # Three epochs cannot learn to reconstruct, and the command says so.
+    # Three epochs are too few to learn reconstruction, so the command warns.
     assert "reconstructs held-out designs poorly" in trained.output
     assert load_model(model_file).latent_dim == 2
     assert (tmp_path / "report.json").is_file()
