@@ -159,18 +159,20 @@ def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> 
                          exact=exact)
     _seed_pool(pool, designs, spatial_levels, rng, settings)
     _add_fitted_seeds(pool, designs, rng, settings)
-    _local_search(pool, designs, spatial_levels, rng, settings)
-
-    cycles, energy = pool.score(designs)
-    primary, secondary = objective_keys(settings.objective, cycles[:, None], energy)
+    cycles, energy_chunks = _local_search(pool, designs, spatial_levels, rng, settings)
     # Each anchor ranks only its `depth` best rows; the bank takes rows by
     # their best rank over the anchors, a round-robin over the rankings.
-    depth = min(pool.size, 2 * (settings.bank_size // primary.shape[1] + 1))
+    # Keys are built one anchor at a time from the scored chunks: the full
+    # (M, D) key arrays would cost more in fresh memory than in arithmetic.
+    n_anchors = energy_chunks[0].shape[1]
+    depth = min(pool.size, 2 * (settings.bank_size // n_anchors + 1))
     best_rank = np.full(pool.size, pool.size, dtype=np.int64)
-    for column in range(primary.shape[1]):
-        top = np.argpartition(primary[:, column], depth - 1)[:depth] if depth < pool.size else np.arange(pool.size)
-        top = top[rank_order(primary[top, column], secondary[top, column], pool.tiebreaks[top])]
-        top = top[np.isfinite(primary[top, column])]
+    for column in range(n_anchors):
+        energy = np.concatenate([chunk[:, column] for chunk in energy_chunks])
+        primary, secondary = objective_keys(settings.objective, cycles, energy)
+        top = np.argpartition(primary, depth - 1)[:depth] if depth < pool.size else np.arange(pool.size)
+        top = top[rank_order(primary[top], secondary[top], pool.tiebreaks[top])]
+        top = top[np.isfinite(primary[top])]
         best_rank[top] = np.minimum(best_rank[top], np.arange(top.size))
     best_rank[0] = -1
     keep = np.argsort(best_rank, kind="stable")[: settings.bank_size + 1]
@@ -254,8 +256,17 @@ def _search_keys(objective: str, cycles: np.ndarray, energy_pj: np.ndarray) -> n
 
 
 def _local_search(pool: CandidatePool, designs: DesignArrays, spatial_levels: tuple[int, ...],
-                  rng: np.random.Generator, settings: BankSettings) -> None:
+                  rng: np.random.Generator, settings: BankSettings) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Improve the anchors' bests by a shared local search.
+
+    Returns:
+        Cycles ``(M,)`` of every pool row, and their energies on the
+        anchors as consecutive ``(rows, D)`` chunks: what
+        ``pool.score(designs)`` would return, kept from when each row was
+        added instead of scored again.
+    """
     cycles, energy = pool.score(designs)
+    scored_cycles, scored_energy = [cycles], [energy]
     keys = _search_keys(settings.objective, cycles, energy)
     best = np.argmin(keys, axis=0)
     best_keys = keys[best, np.arange(best.size)]
@@ -289,6 +300,8 @@ def _local_search(pool: CandidatePool, designs: DesignArrays, spatial_levels: tu
         if added.size == 0:
             continue
         new_cycles, new_energy = pool.score(designs, added)
+        scored_cycles.append(new_cycles)
+        scored_energy.append(new_energy)
         new_keys = _search_keys(settings.objective, new_cycles, new_energy)
         candidate = np.argmin(new_keys, axis=0)
         candidate_keys = new_keys[candidate, np.arange(best.size)]
@@ -297,3 +310,4 @@ def _local_search(pool: CandidatePool, designs: DesignArrays, spatial_levels: tu
         best_keys = np.where(better, candidate_keys, best_keys)
         _logger.debug("fast mapper bank %s round %d: %d new candidates, %d anchors improved",
                       pool.layer.label(), round_index, added.size, int(better.sum()))
+    return np.concatenate(scored_cycles), scored_energy

@@ -375,20 +375,21 @@ class FastMapper(Mapper):
         rows = np.flatnonzero(feasible)
         if rows.size:
             codes = check_mappings(layer, factors[rows], limits)[np.arange(rows.size), rows]
+            # Mapping k is scored on design k only. Counts are integers and
+            # ``combine`` reduces each pair on its own, so a design's floats
+            # are the same in any batch.
+            chosen = stack_architectures([architectures[row] for row in rows])
+            counts = compute_counts(layer, factors[rows], orders[rows], chosen.keeps, exact=True)
+            cost = combine(counts, chosen, (rows.size,))
             for position, row in enumerate(rows):
-                # Each design is counted and combined alone, so its floats do
-                # not depend on the shape of the batch.
-                single = stack_architectures([architectures[row]])
-                row_counts = compute_counts(layer, factors[row][None], orders[row][None], single.keeps, exact=True)
-                cost = combine(row_counts, single, (1,))
-                if codes[position] or not cost.valid[0]:
+                if codes[position] or not cost.valid[position]:
                     reason = describe_violation(int(codes[position]), layer, factors[row], limits, int(row))
                     results[row] = MapperResult.invalid(
-                        Status.FAILED, f"fast mapper chose an illegal mapping: {reason or cost.reason(0)}"
+                        Status.FAILED, f"fast mapper chose an illegal mapping: {reason or cost.reason(position)}"
                     )
                     continue
                 mapping = Mapping(factors[row], orders[row])
-                results[row] = MapperResult(mapping, float(cost.cycles[0]), float(cost.energy_pj[0]))
+                results[row] = MapperResult(mapping, float(cost.cycles[position]), float(cost.energy_pj[position]))
 
         if (~feasible).any():
             dram_factors, _ = all_at_dram(len(limits.entries[0]), layer)

@@ -129,7 +129,9 @@ def tile_sizes(layer: Layer, factors: np.ndarray) -> np.ndarray:
         level, whether or not the level keeps them. A level's tile includes
         its own spatial and temporal loops and every loop below it.
     """
-    per_level = factors.prod(axis=2)  # (M, 6, 7): spatial x temporal bound per level
+    # (M, 6, 7): spatial x temporal bound per level. The product of the two
+    # slices is faster than a reduction over an axis of length 2.
+    per_level = factors[:, :, 0, :] * factors[:, :, 1, :]
     extent = np.cumprod(per_level, axis=1)  # (M, 6, 7): E_l[d]
     weights = extent[..., _R] * extent[..., _S] * extent[..., _C] * extent[..., _K]
     outputs = extent[..., _P] * extent[..., _Q] * extent[..., _K] * extent[..., _N]

@@ -152,8 +152,10 @@ def fit_to_entries(
     factors = factors.copy()
     n_maps, n_levels = factors.shape[:2]
     level_index = np.arange(n_levels)[None, :, None]
+    # Usage is recomputed only for the rows a step changed.
+    usage = level_usage(layer, factors)
     for _ in range(max_moves):
-        over = level_usage(layer, factors) > entries[None, :]
+        over = usage > entries[None, :]
         bad = over.any(axis=1)
         if not bad.any():
             break
@@ -175,7 +177,8 @@ def fit_to_entries(
         prime = _smallest_prime(factors[rows, source_level, kinds, dim])
         factors[rows, source_level, kinds, dim] //= prime
         factors[rows, level + 1, TEMPORAL, dim] *= prime
-    fits = (level_usage(layer, factors) <= entries[None, :]).all(axis=1)
+        usage[rows] = level_usage(layer, factors[rows])
+    fits = (usage <= entries[None, :]).all(axis=1)
     return factors[fits], orders[fits]
 
 

@@ -277,8 +277,13 @@ class CandidatePool:
         replication = self.replication[rows]
         vectors = self.vectors[rows]
 
-        # Limits shared by every design are checked once per row.
-        valid = np.ones((rows.size, designs.entries.shape[0]), dtype=bool)
+        # Limits shared by every design are checked once per row. The
+        # (M, D) work below runs in place in two preallocated buffers, because
+        # fresh temporaries of this size cost more in page faults than in
+        # arithmetic.
+        shape = (rows.size, designs.entries.shape[0])
+        valid = np.ones(shape, dtype=bool)
+        hit = np.empty(shape, dtype=bool)
         row_ok = np.ones(rows.size, dtype=bool)
         for values, limits in ((usage, designs.entries), (spatial, designs.fanouts), (replication, designs.instances)):
             for level in range(values.shape[1]):
@@ -286,24 +291,32 @@ class CandidatePool:
                 if np.all(column == column[0]):
                     row_ok &= values[:, level] <= column[0]
                 else:
-                    valid &= values[:, level, None] <= column[None, :]
+                    np.less_equal(values[:, level, None], column[None, :], out=hit)
+                    valid &= hit
         valid &= row_ok[:, None]
 
         # NOTE: the sum runs level by level with elementwise operations, so
         # a pair's energy is bit-identical whatever the other rows and
         # designs of the call (a matrix product could change the order).
-        energy = np.zeros(valid.shape, dtype=np.float64)
+        # The first level's term is the running sum itself (0 + x == x).
+        energy = np.empty(shape, dtype=np.float64)
+        term = np.empty(shape, dtype=np.float64)
         for level in range(vectors.shape[1]):
+            target = energy if level == 0 else term
             clusters = designs.clusters[:, level]
             if np.all(clusters == clusters[0]):
                 # Same products as the general branch, computed once per row.
                 charged = vectors[:, level] * np.minimum(replication[:, level], clusters[0])
-                energy = energy + charged[:, None] * designs.vector_energy_pj[None, :, level]
+                np.multiply(charged[:, None], designs.vector_energy_pj[None, :, level], out=target)
             else:
                 used = np.minimum(replication[:, level, None], clusters[None, :])
-                energy = energy + vectors[:, level, None] * used * designs.vector_energy_pj[None, :, level]
-        energy = energy + self.macs * designs.mac_energy_pj[None, :]
-        return self.cycles[rows], np.where(valid, energy, np.inf)
+                np.multiply(vectors[:, level, None], used, out=target)
+                np.multiply(target, designs.vector_energy_pj[None, :, level], out=target)
+            if level:
+                np.add(energy, term, out=energy)
+        np.add(energy, self.macs * designs.mac_energy_pj[None, :], out=energy)
+        np.copyto(energy, np.inf, where=~valid)
+        return self.cycles[rows], energy
 
     def score_pairs(self, designs: DesignArrays, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Return cycles and energies in pJ of candidate ``rows[k]`` on design ``columns[k]``.
