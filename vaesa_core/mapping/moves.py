@@ -186,6 +186,47 @@ def _rank(keys: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(keys, axis=-1, kind="stable"), axis=-1, kind="stable").astype(np.int64)
 
 
+def _prime_moves(factors: np.ndarray, spatial_levels: tuple[int, ...]) -> tuple[np.ndarray, ...]:
+    """Enumerate the prime moves of ``neighbours`` as int64 columns.
+
+    Order: base, then each loop above 1 (level, kind, dimension), then its
+    distinct primes ascending, then each target slot (temporal levels, then
+    spatial levels) other than the loop's own. A temporal target where the
+    dimension is a unit loop gets two moves in a row: the new loop
+    outermost, then innermost (``innermost`` True).
+
+    Returns:
+        ``base, level, kind, dim, prime, target_level, target_kind`` int64
+        and ``innermost`` bool, each of shape ``(K,)``.
+    """
+    n_levels = factors.shape[1]
+    slot_level = np.array(list(range(n_levels)) + list(spatial_levels), dtype=np.int64)
+    slot_kind = np.array([TEMPORAL] * n_levels + [SPATIAL] * len(spatial_levels), dtype=np.int64)
+
+    # One row per (loop above 1, distinct prime of its bound).
+    base, level, kind, dim = np.nonzero(factors > 1)
+    values, inverse = np.unique(factors[base, level, kind, dim], return_inverse=True)
+    primes_of = [sorted(set(prime_factors(int(value)))) for value in values]
+    flat_primes = np.array([prime for primes in primes_of for prime in primes], dtype=np.int64)
+    lengths = np.array([len(primes) for primes in primes_of], dtype=np.int64)
+    counts = lengths[inverse]
+    starts = (np.cumsum(lengths) - lengths)[inverse]
+    loop = np.repeat(np.arange(base.size), counts)
+    within = np.arange(loop.size) - np.repeat(np.cumsum(counts) - counts, counts)
+    prime = flat_primes[np.repeat(starts, counts) + within] if loop.size else np.zeros(0, dtype=np.int64)
+    base, level, kind, dim = base[loop], level[loop], kind[loop], dim[loop]
+
+    # (rows, slots): how many moves each target slot gives, 0 for the loop's own slot.
+    own = (slot_level[None, :] == level[:, None]) & (slot_kind[None, :] == kind[:, None])
+    unit = (slot_kind[None, :] == TEMPORAL) & (factors[base[:, None], slot_level[None, :], TEMPORAL, dim[:, None]] == 1)
+    per_cell = np.where(own, 0, 1 + unit).ravel()
+    cell = np.repeat(np.arange(per_cell.size), per_cell)
+    innermost = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell) == 1
+    move_row, slot = np.divmod(cell, slot_level.size)
+    return (base[move_row], level[move_row], kind[move_row], dim[move_row], prime[move_row],
+            slot_level[slot], slot_kind[slot], innermost)
+
+
 def neighbours(
     factors: np.ndarray,
     orders: np.ndarray,
@@ -205,37 +246,20 @@ def neighbours(
         duplicates possible; with ``with_origin`` also the index of each
         neighbour's base mapping, ``(K,)``.
     """
-    n_levels = factors.shape[1]
-    slots = [(level, TEMPORAL) for level in range(n_levels)] + [(level, SPATIAL) for level in spatial_levels]
-    moves: list[tuple[int, int, int, int, int, int, int, bool]] = []
-    prime_cache: dict[int, list[int]] = {}
-    for base in range(factors.shape[0]):
-        for level, kind, dim in zip(*np.nonzero(factors[base] > 1)):
-            value = int(factors[base, level, kind, dim])
-            primes = prime_cache.setdefault(value, sorted(set(prime_factors(value))))
-            for prime in primes:
-                for target_level, target_kind in slots:
-                    if (target_level, target_kind) == (level, kind):
-                        continue
-                    moves.append((base, level, kind, dim, prime, target_level, target_kind, False))
-                    if target_kind == TEMPORAL and factors[base, target_level, TEMPORAL, dim] == 1:
-                        moves.append((base, level, kind, dim, prime, target_level, target_kind, True))
-
     factor_parts = []
     order_parts = []
     origin_parts = []
-    if moves:
-        table = np.array(moves, dtype=np.int64)
-        base, level, kind, dim, prime, target_level, target_kind, innermost = table.T
+    base, level, kind, dim, prime, target_level, target_kind, innermost = _prime_moves(factors, spatial_levels)
+    if base.size:
         moved = factors[base].copy()
-        row = np.arange(table.shape[0])
+        row = np.arange(base.size)
         moved[row, level, kind, dim] //= prime
         moved[row, target_level, target_kind, dim] *= prime
         keys = orders[base].astype(np.float64)
         # A loop that was a unit loop at its new level goes innermost or outermost.
         new_loop = (target_kind == TEMPORAL) & (factors[base, target_level, TEMPORAL, dim] == 1)
         keys[row, target_level, dim] = np.where(
-            new_loop, np.where(innermost == 1, -1.0, 99.0), keys[row, target_level, dim]
+            new_loop, np.where(innermost, -1.0, 99.0), keys[row, target_level, dim]
         )
         factor_parts.append(moved)
         order_parts.append(_rank(keys))

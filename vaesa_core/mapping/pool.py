@@ -182,20 +182,19 @@ class CandidatePool:
         """
         if self.frozen:
             raise RuntimeError(f"The candidate pool of {self.layer.label()} is frozen; build a new pool to add mappings.")
-        rows = np.full(factors.shape[0], -1, dtype=np.int64)
         if factors.shape[0] == 0:
-            return rows
+            return np.full(0, -1, dtype=np.int64)
         factors = np.asarray(factors, dtype=np.int64)
         orders = canonical_orders(factors, np.asarray(orders, dtype=np.int64))
         digests = _digests(factors, orders)
         keys = digests.view(np.dtype((np.void, 16))).ravel().tolist()
+        get = self._rows.get
+        rows = np.array([get(key, -1) for key in keys], dtype=np.int64)
+        missing = np.flatnonzero(rows < 0).tolist()
+        # First position of each new mapping, in order of appearance.
         fresh: dict[bytes, int] = {}
-        for position, key in enumerate(keys):
-            row = self._rows.get(key)
-            if row is not None:
-                rows[position] = row
-            elif key not in fresh:
-                fresh[key] = position
+        for position in missing:
+            fresh.setdefault(keys[position], position)
         if fresh:
             positions = np.fromiter(fresh.values(), dtype=np.int64, count=len(fresh))
             counts = compute_counts(self.layer, factors[positions], orders[positions], self.keeps, exact=self.exact)
@@ -203,11 +202,9 @@ class CandidatePool:
             start = self._size
             tiebreaks = digests[positions[ok], 0]
             self._append(factors[positions[ok]], orders[positions[ok]], _select(counts, ok), tiebreaks)
-            for offset, position in enumerate(positions[ok]):
+            for offset, position in enumerate(positions[ok].tolist()):
                 self._rows[keys[position]] = start + offset
-            for position, key in enumerate(keys):
-                if rows[position] < 0:
-                    rows[position] = self._rows.get(key, -1)
+            rows[missing] = [get(keys[position], -1) for position in missing]
         return rows
 
     def keep_only(self, rows: np.ndarray) -> None:
@@ -365,8 +362,14 @@ def _digests(factors: np.ndarray, orders: np.ndarray) -> np.ndarray:
     Returns:
         uint64 ``(M, 2)``.
     """
-    flat = np.concatenate([factors.reshape(factors.shape[0], -1), orders.reshape(orders.shape[0], -1)], axis=1)
-    digests = flat.astype(np.uint64) @ _digest_weights(flat.shape[1])
+    # The int64 arrays are read as uint64 in place (the same bits), and the
+    # dot product is split between factors and orders: sums modulo 2**64
+    # do not depend on the grouping, and no (M, width) copy is made.
+    flat_factors = np.ascontiguousarray(factors, dtype=np.int64).reshape(factors.shape[0], -1).view(np.uint64)
+    flat_orders = np.ascontiguousarray(orders, dtype=np.int64).reshape(orders.shape[0], -1).view(np.uint64)
+    weights = _digest_weights(flat_factors.shape[1] + flat_orders.shape[1])
+    digests = flat_factors @ weights[: flat_factors.shape[1]]
+    digests += flat_orders @ weights[flat_factors.shape[1]:]
     # Mix the bits so that the low bits also depend on every input.
     digests ^= digests >> np.uint64(29)
     digests *= np.uint64(0xBF58476D1CE4E5B9)
