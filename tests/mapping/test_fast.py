@@ -90,15 +90,31 @@ def test_invalid_options_are_rejected(option, value):
         FastMapper(**{option: value})
 
 
+@pytest.mark.parametrize(
+    ("objective", "refine_rounds", "exact_search"), [("edp", 2, False), ("energy", 2, False), ("latency", 0, True)]
+)
+def test_search_defaults_follow_objective(objective, refine_rounds, exact_search):
+    settings = FastMapper(objective=objective).describe()
+
+    assert settings["refine_rounds"] == refine_rounds
+    assert settings["exact_search"] is exact_search
+
+
+def test_explicit_refinement_overrides_latency_default():
+    settings = FastMapper(objective="latency", refine_rounds=3, exact_search=False).describe()
+
+    assert settings["refine_rounds"] == 3
+    assert settings["exact_search"] is False
+
+
 @pytest.mark.slow
 def test_more_macs_never_lengthen_latency():
     """Designs that differ only in MACs: the latency objective never gets worse with more MACs.
 
     Cycles do not depend on the design and more MACs only admit more bank
-    candidates, so this holds for the bank's choice. The per-design
-    refinement is off because each design's refinement walks its own path,
-    and the search uses exact counts so that the final re-scoring cannot
-    reorder candidates.
+    candidates. The latency objective's defaults (no per-design
+    refinement, exact counts in the search) keep this true for the
+    mapper's final choice, which is what is checked here.
     """
     space = simba_space()
     bases = space.sample(3, np.random.default_rng(11))
@@ -107,8 +123,7 @@ def test_more_macs_never_lengthen_latency():
         HardwareConfig(base.pes, macs, base.accum_buffer, base.weight_buffer, base.input_buffer, base.global_buffer)
         for base in bases for macs in mac_steps
     ]
-    mapper = FastMapper(objective="latency", initial_samples=150, max_rounds=2, kicks=0, anchor_samples=4,
-                        refine_rounds=0, exact_search=True)
+    mapper = FastMapper(objective="latency", initial_samples=150, max_rounds=2, kicks=0, anchor_samples=4)
     for layer in [*training_layers(), *ODD_LAYERS]:
         results = mapper.map_layer(layer, configs)
         cycles = np.array([result.cycles for result in results]).reshape(len(bases), len(mac_steps))
