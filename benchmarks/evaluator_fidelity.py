@@ -10,13 +10,23 @@ Two checks, each on a fixed sample of rows of the VAESA data set (both
 * ``fast``: the default mapper should find mappings at least as good as
   CoSA's. Reported: the share of rows with EDP ratio (ours / data) <= 1.02,
   the median ratio, and per layer the Spearman rank correlation of our EDP
-  with the data's EDP across designs (median over layers).
+  with the data's EDP across designs (median over layers). Also per layer:
+  the same correlation with each of our EDPs replaced by the data's where
+  ours is higher (what the correlation would be if the mapper never lost to
+  CoSA).
+* ``rank``: on a few layers (``--rank-layers``), the CoSA mapper on
+  ``--rank-rows`` rows per folder, so that the per-layer Spearman of two
+  solvers of the same CoSA MIP (ours on HiGHS against the data's) can be
+  compared with the default mapper's. Reported per layer: the three
+  pairwise correlations and the share of rows where our CoSA EDP is within
+  1% of the data's.
 
 Usage::
 
     python benchmarks/evaluator_fidelity.py --out fidelity.json
     python benchmarks/evaluator_fidelity.py --quick
     python benchmarks/evaluator_fidelity.py --skip-cosa --jobs 2
+    python benchmarks/evaluator_fidelity.py --skip-cosa --skip-fast --rank-rows 20
 
 The data folder defaults to ``../shared/data/vaesa-timeloop`` beside the
 repository (``--data DIR`` to override).
@@ -58,6 +68,14 @@ QUICK_LAYERS = (
     "11_11_55_55_3_64_1_4_4_1_1",
     "3_3_27_27_128_128_1_1_1_1_1",
     "3_3_7_7_32_1024_1_2_2_1_1",
+)
+#: Layers of the ``rank`` check: those where the default mapper's Spearman
+#: against the data was lowest.
+RANK_LAYERS = (
+    "1_1_56_56_256_64_1_1_1_1_1",
+    "3_3_7_7_512_512_1_2_2_1_1",
+    "11_11_55_55_3_64_1_4_4_1_1",
+    "1_1_28_28_512_128_1_1_1_1_1",
 )
 
 
@@ -179,14 +197,16 @@ def run_fast(data_dir: Path, keys: list[str], *, rows: int, seed: int) -> dict[s
         reference = frame.unique_cycle_sum.to_numpy() * frame.unique_energy_sum.to_numpy()
         ratio = edp / reference
         ratios.append(ratio)
-        rho = spearmanr(edp, reference).statistic if len(frame) > 2 else float("nan")
+        rho = _spearman(edp, reference)
+        never_worse = _spearman(np.minimum(edp, reference), reference)
         per_layer.append({
             "layer": key,
             "rows": int(len(frame)),
             "edp_ratio_le_1_02": float(np.mean(ratio <= 1.02)),
             "median_edp_ratio": float(np.median(ratio)),
             "max_edp_ratio": float(np.max(ratio)),
-            "spearman": float(rho),
+            "spearman": rho,
+            "spearman_if_never_worse": never_worse,
             "pairs_per_s": len(frame) / seconds,
         })
     all_ratios = np.concatenate(ratios)
@@ -197,8 +217,43 @@ def run_fast(data_dir: Path, keys: list[str], *, rows: int, seed: int) -> dict[s
         "median_edp_ratio": float(np.median(all_ratios)),
         "edp_ratio_quantiles": {str(q): float(np.quantile(all_ratios, q)) for q in (0.05, 0.25, 0.5, 0.75, 0.95)},
         "median_spearman": float(statistics.median(row["spearman"] for row in per_layer)),
+        "median_spearman_if_never_worse": float(statistics.median(row["spearman_if_never_worse"] for row in per_layer)),
         "per_layer": per_layer,
     }
+
+
+def _spearman(first: np.ndarray, second: np.ndarray) -> float:
+    """Spearman rank correlation, NaN for fewer than three rows."""
+    return float(spearmanr(first, second).statistic) if len(first) > 2 else float("nan")
+
+
+def run_rank(
+    data_dir: Path, keys: list[str], *, rows: int, time_limit_s: float, jobs: int, seed: int
+) -> list[dict[str, Any]]:
+    """Rank designs with the default mapper and with the CoSA mapper on ``rows`` rows per folder of each layer."""
+    per_layer = []
+    for key in keys:
+        frame = sample_rows(data_dir, key, rows, seed)
+        configs = [config_of(row) for row in frame.itertuples()]
+        fast = FastMapper(seed=seed).map_layer(Layer.from_key(key), configs)
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            cosa = list(pool.map(_cosa_row, [(key, config, time_limit_s) for config in configs]))
+
+        ok = np.array([row["status"] == "ok" for row in cosa])
+        reference = (frame.unique_cycle_sum.to_numpy() * frame.unique_energy_sum.to_numpy())[ok]
+        fast_edp = np.array([result.edp for result in fast])[ok]
+        cosa_edp = np.array([row["cycles"] * row["energy_pj"] for row in cosa])[ok]
+        per_layer.append({
+            "layer": key,
+            "rows": int(ok.sum()),
+            "rows_not_ok": int((~ok).sum()),
+            "spearman_fast_vs_data": _spearman(fast_edp, reference),
+            "spearman_cosa_vs_data": _spearman(cosa_edp, reference),
+            "spearman_fast_vs_cosa": _spearman(fast_edp, cosa_edp),
+            "cosa_edp_within_1pct": float(np.mean(np.abs(cosa_edp / reference - 1) <= 0.01)) if ok.any() else float("nan"),
+            "median_edp_ratio_fast_vs_cosa": float(np.median(fast_edp / cosa_edp)) if ok.any() else float("nan"),
+        })
+    return per_layer
 
 
 def summary(results: dict[str, Any]) -> str:
@@ -239,6 +294,7 @@ def summary(results: dict[str, Any]) -> str:
                     ["EDP ratio <= 1.02", f"{fast['edp_ratio_le_1_02']:.3f}", ">= 0.90"],
                     ["median EDP ratio", f"{fast['median_edp_ratio']:.4f}", "<= 1.0"],
                     ["median per-layer Spearman", f"{fast['median_spearman']:.4f}", ">= 0.95"],
+                    ["same, had it never lost to CoSA", f"{fast['median_spearman_if_never_worse']:.4f}", ""],
                 ],
             ),
             "",
@@ -249,6 +305,19 @@ def summary(results: dict[str, Any]) -> str:
                 [[row["layer"], f"{row['edp_ratio_le_1_02']:.2f}", f"{row['median_edp_ratio']:.3f}",
                   f"{row['max_edp_ratio']:.2f}", f"{row['spearman']:.3f}"] for row in worst],
             ),
+            "",
+        ]
+    rank = results.get("rank")
+    if rank:
+        lines += [
+            "## Per-layer Spearman of two CoSA solvers and of the default mapper",
+            "",
+            markdown_table(
+                ["layer", "rows", "fast vs data", "our cosa vs data", "fast vs our cosa", "cosa EDP within 1%"],
+                [[row["layer"], row["rows"], f"{row['spearman_fast_vs_data']:.3f}",
+                  f"{row['spearman_cosa_vs_data']:.3f}", f"{row['spearman_fast_vs_cosa']:.3f}",
+                  f"{row['cosa_edp_within_1pct']:.2f}"] for row in rank],
+            ),
         ]
     return "\n".join(lines)
 
@@ -256,14 +325,19 @@ def summary(results: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="VAESA data folder (layers-grid/, layers-random-s123456/).")
-    parser.add_argument("--quick", action="store_true", help="6 layers, few rows, 10 s CoSA time limit (CI).")
+    parser.add_argument("--quick", action="store_true",
+                        help="6 layers, few rows, a 2-row rank check on one layer, 10 s CoSA time limit (CI).")
     parser.add_argument("--out", type=Path, help="Write the results as JSON to this file.")
     parser.add_argument("--cosa-rows", type=int, default=3, help="CoSA rows per layer and folder (default 3: 342 rows).")
     parser.add_argument("--cosa-time-limit", type=float, default=60.0, help="CoSA solver limit per row in seconds.")
     parser.add_argument("--fast-rows", type=int, default=50, help="Default-mapper rows per layer and folder.")
     parser.add_argument("--jobs", type=int, default=1, help="Worker processes for the CoSA rows.")
-    parser.add_argument("--skip-cosa", action="store_true", help="Run only the default-mapper check.")
-    parser.add_argument("--skip-fast", action="store_true", help="Run only the CoSA check.")
+    parser.add_argument("--skip-cosa", action="store_true", help="Skip the CoSA check.")
+    parser.add_argument("--skip-fast", action="store_true", help="Skip the default-mapper check.")
+    parser.add_argument("--rank-rows", type=int, default=0,
+                        help="Rows per folder of the rank check on its layers (0, the default, skips it).")
+    parser.add_argument("--rank-layers", default=",".join(RANK_LAYERS),
+                        help="Comma-separated layer keys of the rank check.")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the row sample and the fast mapper.")
     parser.add_argument("--progress", type=Path, help="Append each finished CoSA row to this JSON-lines file.")
     args = parser.parse_args(argv)
@@ -273,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         keys = [key for key in QUICK_LAYERS if key in keys]
         args.cosa_rows, args.fast_rows, args.cosa_time_limit = 1, 10, min(args.cosa_time_limit, 10.0)
+        args.rank_rows, args.rank_layers = 2, RANK_LAYERS[0]
 
     results: dict[str, Any] = {"suite": SUITE, "environment": describe_environment(argv), "quick": args.quick}
     if not args.skip_fast:
@@ -281,6 +356,15 @@ def main(argv: list[str] | None = None) -> int:
         results["cosa"] = run_cosa(
             data_dir, keys, rows=args.cosa_rows, time_limit_s=args.cosa_time_limit, jobs=args.jobs, seed=args.seed,
             progress=args.progress,
+        )
+    if args.rank_rows:
+        rank_keys = [key.strip() for key in args.rank_layers.split(",") if key.strip()]
+        unknown = sorted(set(rank_keys) - set(layer_keys(data_dir)))
+        if unknown:
+            sys.exit(f"--rank-layers names layers without a data file: {', '.join(unknown)}; "
+                     f"use keys such as {RANK_LAYERS[0]}.")
+        results["rank"] = run_rank(
+            data_dir, rank_keys, rows=args.rank_rows, time_limit_s=args.cosa_time_limit, jobs=args.jobs, seed=args.seed
         )
     print(summary(results))
     if args.out:

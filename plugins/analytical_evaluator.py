@@ -7,7 +7,8 @@ it caches results per (design, layer).
 
 Options (strings from the CLI are converted):
 
-* ``time_limit_s``: CoSA solver limit per (layer, design), seconds (``cosa``).
+* ``time_limit_s``: CoSA solver limit per (layer, design), seconds, and
+  ``mip_gap``: the relative MIP gap at which it may stop (``cosa``).
 * ``seed``, ``objective``, ``initial_samples``, ``frontier_size``,
   ``max_rounds``, ``final_candidates``, ``kicks``, ``fitted_targets``,
   ``fitted_seeds``, ``max_pool_size``, ``exact_search``, ``anchor_samples``,
@@ -55,7 +56,7 @@ _FAST_OPTIONS = {
     "refine_seeds": int,
     "cache_rows": int,
 }
-_COSA_OPTIONS = {"time_limit_s": float}
+_COSA_OPTIONS = {"time_limit_s": float, "mip_gap": float}
 
 
 def _convert(options: dict[str, object], accepted: dict[str, object], owner: str) -> dict[str, object]:

@@ -46,6 +46,7 @@ def cosa_mapping(
     fanout: np.ndarray,
     *,
     time_limit_s: float = 60.0,
+    mip_gap: float = 0.0,
 ) -> tuple[Mapping | None, Status, str]:
     """Run CoSA's MIP, decoding and greedy repair for one layer and design.
 
@@ -55,6 +56,7 @@ def cosa_mapping(
         instances: Instances of Registers..DRAM, ``(6,)``.
         fanout: Spatial fan-out of Registers..DRAM, ``(6,)``.
         time_limit_s: Solver time limit in seconds.
+        mip_gap: Relative MIP gap at which the solver may stop.
 
     Returns:
         ``(mapping, status, reason)``: the repaired mapping with ``OK``;
@@ -63,7 +65,7 @@ def cosa_mapping(
         found before the time limit stopped the solver is returned as
         ``OK``, and the reason notes the time limit.
     """
-    solution = solve_cosa_mip(layer, entries, fanout, time_limit_s=time_limit_s)
+    solution = solve_cosa_mip(layer, entries, fanout, time_limit_s=time_limit_s, mip_gap=mip_gap)
     if solution is None:
         return None, Status.TIMEOUT, f"CoSA MIP found no solution within {time_limit_s:g} s"
 
@@ -110,19 +112,25 @@ class CosaMapper(Mapper):
         time_limit_s: Solver time limit per (layer, design) in seconds; CoSA
             used 60 s.
         exact: Use the cost model's exact input-walk emulation.
+        mip_gap: Relative MIP gap at which HiGHS may stop; 0 (default)
+            solves to proven optimality (see ``solve_cosa_mip``).
     """
 
     name = "cosa"
 
-    def __init__(self, *, time_limit_s: float = 60.0, exact: bool = True) -> None:
+    def __init__(self, *, time_limit_s: float = 60.0, exact: bool = True, mip_gap: float = 0.0) -> None:
         if not time_limit_s > 0:
             raise ValueError(f"CosaMapper time_limit_s must be positive seconds, but got {time_limit_s!r}.")
+        if not 0 <= mip_gap < 1:
+            raise ValueError(f"CosaMapper mip_gap must be a relative gap in [0, 1), but got {mip_gap!r}.")
         self.time_limit_s = float(time_limit_s)
+        self.mip_gap = float(mip_gap)
         self.exact = exact
         self._cache: dict[tuple, tuple[Mapping | None, Status, str]] = {}
 
     def describe(self) -> dict[str, object]:
-        return {"name": self.name, "time_limit_s": self.time_limit_s, "solver": "HiGHS (scipy.optimize.milp)"}
+        return {"name": self.name, "time_limit_s": self.time_limit_s, "mip_gap": self.mip_gap,
+                "solver": "HiGHS (scipy.optimize.milp)"}
 
     def map_layer(self, layer: Layer, configs: Sequence[HardwareConfig]) -> list[MapperResult]:
         limits = design_limits(configs)
@@ -132,7 +140,8 @@ class CosaMapper(Mapper):
             key = (layer.shape_key(), tuple(entries.tolist()), tuple(limits.fanout[row].tolist()))
             if key not in self._cache:
                 self._cache[key] = cosa_mapping(
-                    layer, entries, limits.instances[row], limits.fanout[row], time_limit_s=self.time_limit_s
+                    layer, entries, limits.instances[row], limits.fanout[row], time_limit_s=self.time_limit_s,
+                    mip_gap=self.mip_gap,
                 )
             mapping, status, reason = self._cache[key]
             if mapping is None:
