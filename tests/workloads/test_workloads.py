@@ -62,6 +62,21 @@ def test_parse_layer_spec():
         parse_layer_spec("X=3,C=1,K=1")
 
 
+def test_layer_spec_error_lists_fields_without_count():
+    with pytest.raises(ValueError, match="unknown layer field 'X'") as error:
+        parse_layer_spec("X=3,C=1,K=1")
+
+    assert str(error.value).startswith("Layer spec 'X=3,C=1,K=1'")
+    assert "count" not in str(error.value)
+
+
+def test_workload_file_error_lists_count():
+    with pytest.raises(ValueError, match="unknown layer field 'X'") as error:
+        Layer.from_mapping({"X": 3, "C": 1, "K": 1})
+
+    assert "name, count." in str(error.value)
+
+
 @pytest.mark.parametrize("key", ["count", "repeat", "Repeats"])
 def test_layer_spec_rejects_repeat_count(key):
     with pytest.raises(ValueError, match=f"'{key}' has no effect on a single layer"):

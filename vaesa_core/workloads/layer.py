@@ -141,12 +141,15 @@ class Layer:
         return cls(*numbers, name=name)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, object], *, where: str = "layer") -> Layer:
+    def from_mapping(cls, data: Mapping[str, object], *, where: str = "layer", with_count: bool = True) -> Layer:
         """Build a layer from a mapping with keys R..N and optional strides.
 
         Accepted spellings: ``stride`` (both axes), ``stride_w``/``Wstride``,
         ``stride_h``/``Hstride``, and likewise ``dilation``. Missing R, S,
-        P, Q default to 1 (FC layers); C and K are required.
+        P, Q default to 1 (FC layers); C and K are required. With
+        ``with_count`` (workload files), a repeat count (``count``,
+        ``repeat``, ``repeats``) is accepted and left to the caller;
+        without it, such a key is unknown.
 
         Raises:
             ValueError: A key is unknown, required keys are missing or a
@@ -163,13 +166,13 @@ class Layer:
             elif key.lower() in _FIELD_ALIASES:
                 for target in _FIELD_ALIASES[key.lower()]:
                     values[target] = value
-            elif key.lower() in ("count", "repeat", "repeats"):
+            elif with_count and key.lower() in ("count", "repeat", "repeats"):
                 continue
             else:
-                raise ValueError(
-                    f"{where}: unknown layer field {key!r}; expected R, S, P, Q, C, K, N, stride, "
-                    "stride_w, stride_h, dilation, dilation_w, dilation_h, name, count."
-                )
+                expected = "R, S, P, Q, C, K, N, stride, stride_w, stride_h, dilation, dilation_w, dilation_h, name"
+                if with_count:
+                    expected += ", count"
+                raise ValueError(f"{where}: unknown layer field {key!r}; expected {expected}.")
         missing = [required for required in ("C", "K") if required not in values]
         if missing:
             raise ValueError(f"{where}: missing layer field(s) {', '.join(map(repr, missing))} (R, S, P, Q and N default to 1).")

@@ -141,4 +141,4 @@ def parse_layer_spec(spec: str) -> Layer:
             f"Layer spec {spec!r}: {counted[0]!r} has no effect on a single layer; a repeat count weights "
             "layers only in a network. Remove it, or list the layer in a workload file with its count."
         )
-    return Layer.from_mapping(fields, where=f"layer spec {spec!r}")
+    return Layer.from_mapping(fields, where=f"Layer spec {spec!r}", with_count=False)
