@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 
 import pytest
@@ -209,14 +210,18 @@ def test_resume_after_interrupt_matches_uninterrupted(registry, tmp_path, batch_
     assert evaluator.calls == math.ceil((15 - len(partial)) / batch_size)
 
 
-def test_resume_drops_torn_last_line(registry, tmp_path):
+def test_resume_drops_torn_last_line(registry, tmp_path, caplog):
     reference = _run(registry, tmp_path, budget=8, name="reference")
     _run(registry, tmp_path, budget=8, name="torn")
     trace = tmp_path / "torn" / "trace.jsonl"
     lines = trace.read_text().splitlines()
     trace.write_text("\n".join(lines[:5]) + "\n" + lines[5][: len(lines[5]) // 2])
-    _run(registry, tmp_path, budget=8, resume=True, name="torn")
+    with caplog.at_level(logging.WARNING, logger="vaesa_core.runner.trace"):
+        _run(registry, tmp_path, budget=8, resume=True, name="torn")
+
     assert _strip(read_trace(trace)) == _strip(reference.records)
+    torn_warnings = [record for record in caplog.records if "truncated last line" in record.getMessage()]
+    assert len(torn_warnings) == 1
 
 
 def test_invalid_budget_rejected(registry):

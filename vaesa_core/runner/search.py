@@ -253,7 +253,7 @@ def run_search(
     interrupted = False
     try:
         if out_dir is not None:
-            writer = TraceWriter(out_dir / "trace.jsonl", keep=len(previous))
+            writer = TraceWriter(out_dir / "trace.jsonl", records=previous)
         while True:
             if evaluations >= budget:
                 complete = True
@@ -295,7 +295,7 @@ def run_search(
                         previous = previous[: step + replayed]
                         if writer is not None:
                             writer.close()
-                            writer = TraceWriter(out_dir / "trace.jsonl", keep=len(previous))  # type: ignore[operator]
+                            writer = TraceWriter(out_dir / "trace.jsonl", records=previous)  # type: ignore[operator]
 
             batch_metrics: list[dict[str, Any] | None] = [None] * len(configs)
             cached_flags = [True] * len(configs)

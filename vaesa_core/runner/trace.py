@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,17 +52,17 @@ def read_trace(path: Path) -> list[dict[str, Any]]:
 class TraceWriter:
     """Append records to ``trace.jsonl`` and make each one durable before returning."""
 
-    def __init__(self, path: Path, *, keep: int | None = None) -> None:
+    def __init__(self, path: Path, *, records: Sequence[dict[str, Any]] | None = None) -> None:
         """Open ``path`` for appending.
 
         Args:
             path: The trace file.
-            keep: If given, first rewrite the file with only its first
-                ``keep`` valid records (drops a torn line or a stale tail).
+            records: If given, first rewrite the file with exactly these
+                records, as read by ``read_trace`` and maybe shortened (drops
+                a torn line or a stale tail without reading the file again).
         """
         self.path = path
-        if keep is not None:
-            records = read_trace(path)[:keep]
+        if records is not None:
             self._rewrite(records)
         self._file: IO[str] = path.open("a", encoding="utf-8")
 
