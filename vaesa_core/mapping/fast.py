@@ -266,12 +266,9 @@ class FastMapper(Mapper):
         union = np.unique(np.concatenate(tops))
         rows = work.locate(bank.factors[union], bank.orders[union])
         lookup = dict(zip(union.tolist(), rows.tolist()))
-        searches = []
-        for column, top in enumerate(tops):
-            search = _DesignSearch(column)
-            search.merge(work, designs, np.array([lookup[row] for row in top.tolist()], dtype=np.int64),
-                         self.objective.value, self.keep)
-            searches.append(search)
+        searches = [_DesignSearch(column) for column in range(len(tops))]
+        starts = [np.array([lookup[row] for row in top.tolist()], dtype=np.int64) for top in tops]
+        _merge(work, designs, searches, starts, self.objective.value, self.keep)
         return searches
 
     def _add_design_seeds(self, work: CandidatePool, designs: DesignArrays, searches: list[_DesignSearch],
@@ -286,7 +283,7 @@ class FastMapper(Mapper):
             )
             factors, orders = fit_to_entries(work.layer, factors, orders, designs.entries[column], rng)
             rows = work.locate(factors, orders)
-            search.merge(work, designs, rows[rows >= 0], self.objective.value, self.keep)
+            _merge(work, designs, [search], [rows[rows >= 0]], self.objective.value, self.keep)
 
     def _refine(self, work: CandidatePool, designs: DesignArrays, searches: list[_DesignSearch],
                 rngs: list[np.random.Generator], bank: Bank) -> None:
@@ -313,6 +310,7 @@ class FastMapper(Mapper):
                 break
 
             by_base = self._neighbours(work, bank, sorted({row for rows in frontiers.values() for row in rows}))
+            additions = []
             for search in active:
                 if search.column in frontiers:
                     search.expanded.update(frontiers[search.column])
@@ -320,7 +318,8 @@ class FastMapper(Mapper):
                 else:
                     new_rows = kicked[search.column]
                     new_rows = new_rows[new_rows >= 0]
-                search.merge(work, designs, new_rows, self.objective.value, self.keep)
+                additions.append(new_rows)
+            _merge(work, designs, active, additions, self.objective.value, self.keep)
             _logger.debug("fast mapper %s refinement round %d: %d designs active, %d candidates",
                           work.layer.label(), round_index, len(active), work.size)
 
@@ -428,15 +427,35 @@ class _DesignSearch:
     def frontier(self, size: int) -> list[int]:
         return [row for row in self.rows.tolist() if row not in self.expanded][:size]
 
-    def merge(self, work: CandidatePool, designs: DesignArrays, new_rows: np.ndarray, objective: str, keep: int) -> None:
-        rows = np.unique(np.concatenate([self.rows, new_rows]))
-        if rows.size == 0:
-            return
-        cycles, energy = work.score_pairs(designs, rows, np.full(rows.size, self.column, dtype=np.int64))
-        primary, secondary = objective_keys(objective, cycles, energy)
-        order = rank_order(primary, secondary, work.tiebreaks[rows])
-        order = order[np.isfinite(primary[order])][:keep]
-        self.rows = rows[order]
+
+def _merge(work: CandidatePool, designs: DesignArrays, searches: Sequence[_DesignSearch],
+           additions: Sequence[np.ndarray], objective: str, keep: int) -> None:
+    """Add rows to each search and keep its ``keep`` best legal rows, best first.
+
+    All searches are scored in one ``score_pairs`` call. Each pair's score
+    is elementwise, and the sort keys put the design first, so every
+    search ends with the rows it would get if merged alone: its distinct
+    rows in row order, ranked by ``rank_order``'s keys with ties kept in
+    row order.
+    """
+    if not searches:
+        return
+    stride = np.int64(work.size + 1)
+    keys = np.concatenate([
+        np.int64(search.column) * stride + np.concatenate([search.rows, new_rows])
+        for search, new_rows in zip(searches, additions)
+    ])
+    keys = np.unique(keys)
+    columns, rows = np.divmod(keys, stride)
+    cycles, energy = work.score_pairs(designs, rows, columns)
+    primary, secondary = objective_keys(objective, cycles, energy)
+    order = np.lexsort((work.tiebreaks[rows], secondary, primary, columns))
+    bounds = np.searchsorted(columns[order], [search.column for search in searches] + [np.iinfo(np.int64).max])
+    for position, search in enumerate(searches):
+        # Columns of ``searches`` ascend, so each one's rows are one contiguous run of ``order``.
+        segment = order[bounds[position]:bounds[position + 1]]
+        segment = segment[np.isfinite(primary[segment])][:keep]
+        search.rows = rows[segment]
 
 
 def _check_compatible(bank: CandidatePool, designs: DesignArrays) -> None:
