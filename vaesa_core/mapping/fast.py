@@ -433,13 +433,15 @@ def _merge(work: CandidatePool, designs: DesignArrays, searches: Sequence[_Desig
     """Add rows to each search and keep its ``keep`` best legal rows, best first.
 
     All searches are scored in one ``score_pairs`` call. Each pair's score
-    is elementwise, and the sort keys put the design first, so every
-    search ends with the rows it would get if merged alone: its distinct
-    rows in row order, ranked by ``rank_order``'s keys with ties kept in
-    row order.
+    is elementwise, and the sort keys put the design first. So every search
+    ends with the rows it would get if merged alone: its distinct rows in
+    row order, ranked by ``rank_order``'s keys with ties kept in row order.
+    The searches must be in ascending column order.
     """
     if not searches:
         return
+    if any(first.column >= second.column for first, second in zip(searches, searches[1:])):
+        raise ValueError("_merge needs searches in ascending column order.")
     stride = np.int64(work.size + 1)
     keys = np.concatenate([
         np.int64(search.column) * stride + np.concatenate([search.rows, new_rows])
