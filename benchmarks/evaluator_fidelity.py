@@ -256,6 +256,17 @@ def run_rank(
     return per_layer
 
 
+def rank_summary(per_layer: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the medians over layers of the rank check's three correlations."""
+    return {
+        "layers": len(per_layer),
+        **{
+            f"median_{name}": float(np.nanmedian([row[name] for row in per_layer]))
+            for name in ("spearman_fast_vs_data", "spearman_cosa_vs_data", "spearman_fast_vs_cosa")
+        },
+    }
+
+
 def summary(results: dict[str, Any]) -> str:
     """Return the Markdown summary printed on stdout."""
     lines = [f"# {SUITE}", ""]
@@ -366,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         results["rank"] = run_rank(
             data_dir, rank_keys, rows=args.rank_rows, time_limit_s=args.cosa_time_limit, jobs=args.jobs, seed=args.seed
         )
+        results["rank_summary"] = rank_summary(results["rank"])
     print(summary(results))
     if args.out:
         write_json(args.out, results)

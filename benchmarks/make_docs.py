@@ -28,8 +28,8 @@ from benchmarks.common.records import format_number, markdown_table
 OTHER_SUITES = {
     "evaluator_speed": (
         "Speed of the analytical evaluator (default mapper + cost model) and of the cosa mapper. Pairs per second "
-        "are (design, layer) pairs evaluated per CPU second of the benchmark process, median over the layers; "
-        "higher is faster"
+        "are (design, layer) pairs evaluated per CPU second of the benchmark process, median over the layers "
+        "(cold: the fastest of `repeats` calls with a fresh mapper per layer); higher is faster"
     ),
     "evaluator_fidelity": (
         "Fidelity of the analytical evaluator against the published Timeloop + CoSA data. Every ratio is this "

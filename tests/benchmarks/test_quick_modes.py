@@ -84,6 +84,31 @@ def test_main_job_profile_record(quick_results):
     assert math.isclose(run["startup_s"] + run["evaluation_s"] + run["optimizer_s"] + run["other_s"], run["wall_s"])
 
 
+def _record_or_skip(quick_results: Path, suite: str) -> dict:
+    path = quick_results / f"{suite}.json"
+    if not path.exists():
+        pytest.skip(f"{suite} did not run (it needs the VAESA data folder)")
+    return json.loads(path.read_text())
+
+
+def test_evaluator_fidelity_record(quick_results):
+    record = _record_or_skip(quick_results, "evaluator_fidelity")
+
+    assert -1.0 <= record["fast"]["median_spearman_if_never_worse"] <= 1.0
+    assert len(record["rank"]) == 1
+    assert record["rank"][0]["rows"] + record["rank"][0]["rows_not_ok"] == 4
+    assert record["rank_summary"]["layers"] == 1
+
+
+def test_evaluator_speed_record(quick_results):
+    record = _record_or_skip(quick_results, "evaluator_speed")
+
+    assert record["repeats"] == 1
+    for row in record["fast"]:
+        assert len(row["cold_pairs_per_s_each_repeat"]) == 1
+        assert row["cold_pairs_per_s"] > 0
+
+
 def test_make_docs_renders_quick_records(quick_results, tmp_path):
     from benchmarks.make_docs import main as make_docs
 
