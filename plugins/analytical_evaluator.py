@@ -85,6 +85,21 @@ def make_cosa_mapper(**options: object) -> CosaMapper:
     return CosaMapper(**_convert(options, _COSA_OPTIONS, "cosa"))  # type: ignore[arg-type]
 
 
+# One-line help of the options most users set, shown by ``vaesa plugins``;
+# FastMapper's docstring describes every option.
+make_fast_mapper.options = {  # type: ignore[attr-defined]
+    "objective": "what the mapping minimises: edp, latency or energy (default edp)",
+    "seed": "seed of the candidate bank and of each design's refinement (default 0)",
+    "refine_rounds": "rounds of each design's own search (default 2; 0 with objective=latency)",
+    "exact_search": "exact input counts during the search too (default: true with objective=latency)",
+    "initial_samples": "random mappings that seed each layer's bank (default 4000)",
+}
+make_cosa_mapper.options = {  # type: ignore[attr-defined]
+    "time_limit_s": "solver time limit per layer and design, in seconds (default 60)",
+    "mip_gap": "relative MIP gap at which the solver may stop (default 0: proven optimum)",
+}
+
+
 class AnalyticalEvaluator(Evaluator):
     """Score pairs with the Timeloop-exact cost model on the mapper's mappings.
 
