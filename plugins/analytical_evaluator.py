@@ -47,7 +47,7 @@ _FAST_OPTIONS = {
     "fitted_targets": int,
     "fitted_seeds": int,
     "max_pool_size": int,
-    "exact_search": lambda value: str(value).lower() in ("1", "true", "yes", "on"),
+    "exact_search": lambda value: _boolean(value),
     "anchor_samples": int,
     "keep": int,
     "refine_rounds": int,
@@ -57,6 +57,18 @@ _FAST_OPTIONS = {
     "cache_rows": int,
 }
 _COSA_OPTIONS = {"time_limit_s": float, "mip_gap": float}
+
+
+def _boolean(value: object) -> bool:
+    """Read a yes/no option; any other text is an error, so that a typo does not silently mean no."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, but got {value!r}")
 
 
 def _convert(options: dict[str, object], accepted: dict[str, object], owner: str) -> dict[str, object]:
@@ -71,7 +83,10 @@ def _convert(options: dict[str, object], accepted: dict[str, object], owner: str
         try:
             converted[key] = accepted[key](value)  # type: ignore[operator]
         except (TypeError, ValueError):
-            raise ValueError(f"Option {key!r} of the {owner} mapper got an invalid value {value!r}.") from None
+            raise ValueError(
+                f"Option {key!r} of the {owner} mapper got an invalid value {value!r}; "
+                "`vaesa plugins` lists what each option takes."
+            ) from None
     return converted
 
 
@@ -93,10 +108,23 @@ make_fast_mapper.options = {  # type: ignore[attr-defined]
     "refine_rounds": "rounds of each design's own search (default 2; 0 with objective=latency)",
     "exact_search": "exact input counts during the search too (default: true with objective=latency)",
     "initial_samples": "random mappings that seed each layer's bank (default 4000)",
+    "frontier_size": "candidates expanded per round of the bank search (default 8)",
+    "max_rounds": "rounds of the bank search (default 30)",
+    "kicks": "random-walk restarts of the bank search once it stalls (default 3)",
+    "anchor_samples": "random anchor designs of the bank search (default 96)",
+    "fitted_targets": "anchor designs that get seeds repaired to fit them (default 16)",
+    "fitted_seeds": "repaired seeds per fitted anchor (default 200)",
+    "max_pool_size": "candidates kept in each layer's bank (default 2000)",
+    "final_candidates": "best candidates per design scored again with exact counts (default 4)",
+    "keep": "best candidates each design keeps during its own search (default 16)",
+    "refine_frontier": "candidates expanded per design and round (default 2)",
+    "refine_kicks": "random-walk restarts of each design's search (default 1)",
+    "refine_seeds": "spatial-first seeds repaired to fit each design (default 0)",
+    "cache_rows": "scored mappings kept between calls; bounds memory, never changes results (default 100000)",
 }
 make_cosa_mapper.options = {  # type: ignore[attr-defined]
     "time_limit_s": "solver time limit per layer and design, in seconds (default 60)",
-    "mip_gap": "relative MIP gap at which the solver may stop (default 0: proven optimum)",
+    "mip_gap": "relative gap at which the solver may stop on CoSA's own objective (default 0: its proven optimum)",
 }
 
 

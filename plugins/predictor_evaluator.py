@@ -55,13 +55,18 @@ class PredictorEvaluator(Evaluator):
 def make_predictor_evaluator(design_space=None, mapper=None, model=None, **options):
     """Build a ``PredictorEvaluator`` from ``model`` (a path; None for the shipped model).
 
-    ``mapper`` is ignored because the predictor runs no mapper.
+    The predictor runs no mapper, so naming one is an error.
 
     Raises:
-        ValueError: An option other than ``model`` is given.
+        ValueError: A mapper or an option other than ``model`` is given.
         ModelMismatchError: The model was trained on another design space.
         FileNotFoundError: The checkpoint does not exist.
     """
+    if mapper is not None:
+        raise ValueError(
+            f"The predictor evaluator runs no mapper, so --mapper {mapper} does not apply; drop --mapper, or use "
+            "--evaluator analytical to map with it."
+        )
     if options:
         raise ValueError(
             f"Evaluator 'predictor' got unknown option(s) {', '.join(map(repr, sorted(options)))}; "

@@ -83,7 +83,7 @@ def test_empty_batch_returns_nothing():
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("initial_samples", -1), ("frontier_size", 0), ("objective", "area")]
+    ("option", "value"), [("initial_samples", -1), ("frontier_size", 0), ("objective", "area"), ("seed", -1)]
 )
 def test_invalid_options_are_rejected(option, value):
     with pytest.raises(ValueError, match=option):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import math
 
 import numpy as np
@@ -10,6 +12,8 @@ import pytest
 from vaesa_core.arch import SIMBA_BASE_CONFIG
 from vaesa_core.evaluation import LayerCost, Status, evaluate_network
 from vaesa_core.mapping import Mapper, MapperResult, Mapping
+from vaesa_core.mapping import cosa as cosa_module
+from vaesa_core.mapping import cosa_mip
 from vaesa_core.mapping.cosa import CosaMapper
 from vaesa_core.mapping.fast import FastMapper
 from vaesa_core.plugins import get_registry
@@ -64,6 +68,38 @@ def test_unknown_option_is_rejected():
 def test_invalid_option_value_is_rejected():
     with pytest.raises(ValueError, match="max_rounds"):
         get_registry().create("evaluator", "analytical", design_space=None, mapper="fast", max_rounds="many")
+
+
+@pytest.mark.parametrize("text", ["maybe", ""])
+def test_unclear_yes_no_option_is_rejected(text):
+    with pytest.raises(ValueError, match="exact_search"):
+        get_registry().create("evaluator", "analytical", design_space=None, mapper="fast", exact_search=text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("true", True), ("Yes", True), ("0", False), ("off", False)])
+def test_yes_no_option_reads_common_spellings(text, expected):
+    evaluator = get_registry().create("evaluator", "analytical", design_space=None, mapper="fast", exact_search=text)
+
+    assert evaluator.mapper.exact_search is expected
+
+
+def test_predictor_rejects_a_mapper():
+    with pytest.raises(ValueError, match="runs no mapper"):
+        get_registry().create("evaluator", "predictor", design_space=None, mapper="cosa")
+
+
+def test_cosa_time_limit_is_reported_as_warning(caplog, monkeypatch):
+    # A real solve marked as stopped by the time limit, so the check does not
+    # depend on how fast this machine solves.
+    def stopped_early(*args, **kwargs):
+        return dataclasses.replace(cosa_mip.solve_cosa_mip(*args, **kwargs), optimal=False)
+
+    monkeypatch.setattr(cosa_module, "solve_cosa_mip", stopped_early)
+    with caplog.at_level(logging.WARNING, logger="vaesa_core.mapping.cosa"):
+        results = CosaMapper().map_layer(Layer(1, 1, 1, 1, 64, 64), [SIMBA_BASE_CONFIG])
+
+    assert results[0].status is Status.OK
+    assert any("time limit" in record.getMessage() for record in caplog.records)
 
 
 def test_pairs_are_grouped_by_layer_and_cached():

@@ -70,11 +70,20 @@ def test_layer_spec_error_lists_fields_without_count():
     assert "count" not in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("R=3 S=3 C=64 K=64", "separate fields with commas"), ("R=3,R=5,C=8,K=8", "'R' is given twice")],
+)
+def test_layer_spec_rejects_run_together_and_repeated_fields(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_layer_spec(spec)
+
+
 def test_workload_file_error_lists_count():
     with pytest.raises(ValueError, match="unknown layer field 'X'") as error:
         Layer.from_mapping({"X": 3, "C": 1, "K": 1})
 
-    assert "name, count." in str(error.value)
+    assert "name, count (or repeat)." in str(error.value)
 
 
 @pytest.mark.parametrize("key", ["count", "repeat", "Repeats"])

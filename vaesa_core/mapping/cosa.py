@@ -83,6 +83,11 @@ def cosa_mapping(
         notes.append(f"greedy repair moved {moves} factor(s)")
     if not solution.optimal:
         notes.append(f"solver stopped at the {time_limit_s:g} s time limit")
+        # The mapping may be far from CoSA's optimum, so this is a warning, shown without -v.
+        _logger.warning(
+            "CoSA MIP for %s stopped at the %g s time limit; its best placement so far is used and may be far "
+            "from the optimum (raise --evaluator-option time_limit_s).", layer.label(), time_limit_s,
+        )
     return mapping, Status.OK, "; ".join(notes)
 
 

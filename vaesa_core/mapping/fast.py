@@ -112,6 +112,8 @@ class FastMapper(Mapper):
         cache_rows: int = 100_000,
     ) -> None:
         for name, value, low in (
+            # numpy seeds must be non-negative integers.
+            ("seed", seed, 0),
             ("initial_samples", initial_samples, 0),
             ("frontier_size", frontier_size, 1),
             ("max_rounds", max_rounds, 0),

@@ -171,7 +171,7 @@ class Layer:
             else:
                 expected = "R, S, P, Q, C, K, N, stride, stride_w, stride_h, dilation, dilation_w, dilation_h, name"
                 if with_count:
-                    expected += ", count"
+                    expected += ", count (or repeat)"
                 raise ValueError(f"{where}: unknown layer field {key!r}; expected {expected}.")
         missing = [required for required in ("C", "K") if required not in values]
         if missing:

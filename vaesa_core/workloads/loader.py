@@ -133,6 +133,13 @@ def parse_layer_spec(spec: str) -> Layer:
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise ValueError(f"Layer spec {spec!r}: {part!r} is not a KEY=VALUE pair.")
+        if "=" in value:
+            raise ValueError(
+                f"Layer spec {spec!r}: {part!r} holds more than one KEY=VALUE pair; separate fields with commas, "
+                "as in R=3,S=3,C=64,K=64."
+            )
+        if key.strip() in fields:
+            raise ValueError(f"Layer spec {spec!r}: field {key.strip()!r} is given twice; give each field once.")
         fields[key.strip()] = value.strip()
     # A single layer is scored once, so a repeat count would be silently ignored.
     counted = [key for key in fields if key.lower() in _COUNT_KEYS]
