@@ -76,6 +76,12 @@ def make_predictor_evaluator(design_space=None, mapper=None, model=None, **optio
     return PredictorEvaluator(loaded, model_path=str(model) if model else "default")
 
 
+# One-line help of each setting, shown by ``vaesa plugins``.
+make_predictor_evaluator.options = {  # type: ignore[attr-defined]
+    "model": "latent model checkpoint whose predictor gives the costs (default: the shipped model)",
+}
+
+
 @hookimpl
 def vaesa_register_evaluators():
     return {"predictor": make_predictor_evaluator}

@@ -180,11 +180,11 @@ def _resolve_mapper(mapper: Mapper | str | None) -> Mapper:
 
 
 def _make(design_space=None, mapper=None, **options):
-    known = {"binary", "work_dir", "timeout_s"}
-    unknown = sorted(set(options) - known)
+    unknown = sorted(set(options) - set(_make.options))
     if unknown:
         raise ValueError(
-            f"The timeloop evaluator got unknown option(s) {unknown}; known options: {', '.join(sorted(known))}."
+            f"The timeloop evaluator got unknown option(s) {', '.join(map(repr, unknown))}; known options: "
+            f"{', '.join(sorted(_make.options))}."
         )
     settings = dict(options)
     if "timeout_s" in settings:
@@ -195,6 +195,14 @@ def _make(design_space=None, mapper=None, **options):
                 f"The timeloop evaluator option timeout_s must be a number of seconds, but got {options['timeout_s']!r}."
             ) from None
     return TimeloopEvaluator(mapper, **settings)
+
+
+# One-line help of each setting, shown by ``vaesa plugins``.
+_make.options = {  # type: ignore[attr-defined]
+    "binary": "timeloop-model executable, a name on PATH or a path (default timeloop-model)",
+    "work_dir": "folder that keeps the YAML files and statistics of each pair (default: a temporary folder)",
+    "timeout_s": "limit per timeloop-model run, in seconds (default 600)",
+}
 
 
 @hookimpl

@@ -30,3 +30,10 @@ def test_listed_mapper_settings_are_accepted():
 
     assert set(analytical_evaluator.make_fast_mapper.options) <= set(analytical_evaluator._FAST_OPTIONS)
     assert set(analytical_evaluator.make_cosa_mapper.options) <= set(analytical_evaluator._COSA_OPTIONS)
+
+
+def test_evaluator_settings_are_listed():
+    output = _plugins_output()
+
+    assert "--evaluator-option model=..." in output
+    assert "--evaluator-option timeout_s=..." in output

@@ -100,6 +100,10 @@ def test_search_defaults_follow_objective(objective, refine_rounds, exact_search
     assert settings["exact_search"] is exact_search
 
 
+def test_objective_spelling_ignores_case():
+    assert FastMapper(objective="LATENCY").describe()["objective"] == "latency"
+
+
 def test_explicit_refinement_overrides_latency_default():
     settings = FastMapper(objective="latency", refine_rounds=3, exact_search=False).describe()
 

@@ -133,7 +133,8 @@ class FastMapper(Mapper):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
         try:
-            self.objective = Objective(objective)
+            # Spelling is not case-sensitive: objective=LATENCY works too.
+            self.objective = Objective(str(objective).lower())
         except ValueError:
             raise ValueError(
                 f"FastMapper objective must be one of {[item.value for item in Objective]}, but got {objective!r}."
