@@ -9,6 +9,7 @@ import pytest
 from vaesa_core.arch import SIMBA_BASE_CONFIG, simba_architecture
 from vaesa_core.costmodel import evaluate_mappings, stack_architectures
 from vaesa_core.evaluation import Status
+from vaesa_core.evaluation.objective import Objective
 from vaesa_core.mapping.fast import FastMapper
 from vaesa_core.mapping.legality import check_mappings, design_limits
 from vaesa_core.mapping.moves import random_mappings
@@ -100,8 +101,13 @@ def test_search_defaults_follow_objective(objective, refine_rounds, exact_search
     assert settings["exact_search"] is exact_search
 
 
-def test_objective_spelling_ignores_case():
-    assert FastMapper(objective="LATENCY").describe()["objective"] == "latency"
+@pytest.mark.parametrize("objective", ["LATENCY", "latency", Objective.LATENCY])
+def test_objective_spelling_ignores_case(objective):
+    assert FastMapper(objective=objective).describe()["objective"] == "latency"
+
+
+def test_default_objective_is_edp():
+    assert FastMapper().describe()["objective"] == "edp"
 
 
 def test_explicit_refinement_overrides_latency_default():

@@ -134,7 +134,7 @@ class FastMapper(Mapper):
                 raise ValueError(f"FastMapper {name} must be an integer >= {low}, but got {value!r}.")
         try:
             # Spelling is not case-sensitive: objective=LATENCY works too.
-            self.objective = Objective(str(objective).lower())
+            self.objective = Objective(objective.lower() if isinstance(objective, str) else objective)
         except ValueError:
             raise ValueError(
                 f"FastMapper objective must be one of {[item.value for item in Objective]}, but got {objective!r}."
