@@ -10,10 +10,11 @@ from vaesa_core.arch import SIMBA_BASE_CONFIG, simba_architecture
 from vaesa_core.costmodel import evaluate_mappings, stack_architectures
 from vaesa_core.evaluation import Status
 from vaesa_core.evaluation.objective import Objective
+from vaesa_core.mapping.bank import BankSettings, build_bank
 from vaesa_core.mapping.fast import FastMapper
 from vaesa_core.mapping.legality import check_mappings, design_limits
 from vaesa_core.mapping.moves import random_mappings
-from vaesa_core.mapping.pool import CandidatePool, DesignArrays
+from vaesa_core.mapping.pool import CandidatePool, DesignArrays, _digests
 from vaesa_core.space import HardwareConfig, simba_space
 from vaesa_core.workloads import Layer, training_layers
 
@@ -181,3 +182,20 @@ def test_bank_and_caches_are_bounded(random_designs):
     for one, two in zip(first, second):
         assert two.status is Status.OK
         assert (two.cycles, two.energy_pj) == (one.cycles, one.energy_pj)
+
+
+def test_merged_bank_holds_both_banks():
+    layer = Layer(3, 3, 14, 14, 64, 128)
+    settings = {"initial_samples": 200, "max_rounds": 3, "kicks": 0, "anchor_samples": 4, "fitted_seeds": 40}
+    edp = FastMapper(**settings).bank(layer)
+    energy = FastMapper(objective="energy", **settings).bank(layer)
+
+    def keys(bank):
+        return {row.tobytes() for row in _digests(bank.pool.factors, bank.pool.orders)}
+
+    own = build_bank(layer, BankSettings(seed=0, objective="energy", initial_samples=200, frontier_size=8,
+                                         max_rounds=3, kicks=0, fitted_targets=16, fitted_seeds=40,
+                                         anchor_samples=4, bank_size=2000))
+    assert energy.pool.frozen
+    assert keys(energy) == keys(own) | keys(edp)
+    np.testing.assert_array_equal(energy.pool.factors[0], own.pool.factors[0])

@@ -183,6 +183,21 @@ def build_bank(layer: Layer, settings: BankSettings, *, exact: bool = False) -> 
     return Bank(pool, spatial_levels, designs.entries.max(axis=0), designs.fanouts.max(axis=0))
 
 
+def merge_banks(first: Bank, second: Bank) -> Bank:
+    """Return one frozen bank with the candidates of both (``first``'s rows first).
+
+    Both banks must belong to the same layer and anchors, and count inputs
+    the same way.
+    """
+    source = first.pool
+    pool = CandidatePool(source.layer, source.keeps, source.block_sizes, source.read_bandwidth,
+                         source.write_bandwidth, exact=source.exact)
+    pool.add(source.factors, source.orders)
+    pool.add(second.pool.factors, second.pool.orders)
+    pool.freeze()
+    return Bank(pool, first.spatial_levels, first.max_entries, first.max_fanouts)
+
+
 def _fitting(layer: Layer, factors: np.ndarray, orders: np.ndarray, designs: DesignArrays) -> tuple[np.ndarray, np.ndarray]:
     """Keep mappings that fit the loosest design (fan-out and capacity)."""
     if factors.shape[0] == 0:
