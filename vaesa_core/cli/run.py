@@ -50,6 +50,22 @@ _RESUMED_PARAMETERS = {
 }
 
 
+def _note_mapper_objective(evaluator: object, objective: str, *, quiet: bool) -> None:
+    """Say when the mapper picks each layer's mapping by another measure than the search's objective."""
+    mapper = getattr(evaluator, "mapper", None)
+    mapper_objective = getattr(mapper, "objective", None)
+    if quiet or mapper_objective is None:
+        return
+    name = getattr(mapper_objective, "value", str(mapper_objective))
+    if name == objective:
+        return
+    click.echo(
+        f"Note: the search minimises {objective}, but the mapper picks each layer's mapping by {name}; "
+        f"add --evaluator-option objective={objective} to map for it too.",
+        err=True,
+    )
+
+
 def _recorded_settings(out_dir: Path) -> dict:
     """Return the settings.json of a run directory, or {} when there is none (run_search then reports it)."""
     path = out_dir / "settings.json"
@@ -142,6 +158,7 @@ def run_command(
             registry, evaluator_name, design_space=design_space, mapper=mapper,
             options=parse_key_values(evaluator_options, "--evaluator-option"),
         )
+        _note_mapper_objective(evaluator, objective, quiet=quiet)
         if out_dir is None:
             if resume:
                 raise click.UsageError("--resume needs --out DIR, the run directory to continue.")
