@@ -36,29 +36,6 @@ _logger = logging.getLogger(__name__)
 #: Mapper used when the user names none.
 DEFAULT_MAPPER = "fast"
 
-_FAST_OPTIONS = {
-    "seed": int,
-    "objective": str,
-    "initial_samples": int,
-    "frontier_size": int,
-    "max_rounds": int,
-    "final_candidates": int,
-    "kicks": int,
-    "fitted_targets": int,
-    "fitted_seeds": int,
-    "max_pool_size": int,
-    "exact_search": lambda value: _boolean(value),
-    "anchor_samples": int,
-    "keep": int,
-    "refine_rounds": int,
-    "refine_frontier": int,
-    "refine_kicks": int,
-    "refine_seeds": int,
-    "cache_rows": int,
-}
-_COSA_OPTIONS = {"time_limit_s": float, "mip_gap": float}
-
-
 def _boolean(value: object) -> bool:
     """Read a yes/no option; any other text is an error, so that a typo does not silently mean no."""
     if isinstance(value, bool):
@@ -69,6 +46,36 @@ def _boolean(value: object) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"expected true or false, but got {value!r}")
+
+
+#: Each mapper setting: its converter from CLI text and the one-line help
+#: that ``vaesa plugins`` shows. ``FastMapper`` documents each in full.
+_FAST_SETTINGS = {
+    "objective": (str, "what the mapping minimises: edp, latency or energy (default edp)"),
+    "seed": (int, "seed of the candidate bank and of each design's refinement (default 0)"),
+    "refine_rounds": (int, "rounds of each design's own search (default 2; 0 with objective=latency)"),
+    "exact_search": (_boolean, "exact input counts during the search too (default: true with objective=latency)"),
+    "initial_samples": (int, "random mappings that seed each layer's bank (default 4000)"),
+    "frontier_size": (int, "candidates expanded per round of the bank search (default 8)"),
+    "max_rounds": (int, "rounds of the bank search (default 30)"),
+    "kicks": (int, "random-walk restarts of the bank search once it stalls (default 3)"),
+    "anchor_samples": (int, "random anchor designs of the bank search (default 96)"),
+    "fitted_targets": (int, "anchor designs that get seeds repaired to fit them (default 16)"),
+    "fitted_seeds": (int, "repaired seeds per fitted anchor (default 200)"),
+    "max_pool_size": (int, "candidates kept in each layer's bank (default 2000)"),
+    "final_candidates": (int, "best candidates per design scored again with exact counts (default 4)"),
+    "keep": (int, "best candidates each design keeps during its own search (default 16)"),
+    "refine_frontier": (int, "candidates expanded per design and round (default 2)"),
+    "refine_kicks": (int, "random-walk restarts of each design's search (default 1)"),
+    "refine_seeds": (int, "spatial-first seeds repaired to fit each design (default 0)"),
+    "cache_rows": (int, "scored mappings kept between calls; bounds memory, never changes results (default 100000)"),
+}
+_COSA_SETTINGS = {
+    "time_limit_s": (float, "solver time limit per layer and design, in seconds (default 60)"),
+    "mip_gap": (float, "relative gap at which the solver may stop on CoSA's own objective (default 0: its proven optimum)"),
+}
+_FAST_OPTIONS = {name: convert for name, (convert, _) in _FAST_SETTINGS.items()}
+_COSA_OPTIONS = {name: convert for name, (convert, _) in _COSA_SETTINGS.items()}
 
 
 def _convert(options: dict[str, object], accepted: dict[str, object], owner: str) -> dict[str, object]:
@@ -100,32 +107,8 @@ def make_cosa_mapper(**options: object) -> CosaMapper:
     return CosaMapper(**_convert(options, _COSA_OPTIONS, "cosa"))  # type: ignore[arg-type]
 
 
-# One-line help of the options most users set, shown by ``vaesa plugins``;
-# FastMapper's docstring describes every option.
-make_fast_mapper.options = {  # type: ignore[attr-defined]
-    "objective": "what the mapping minimises: edp, latency or energy (default edp)",
-    "seed": "seed of the candidate bank and of each design's refinement (default 0)",
-    "refine_rounds": "rounds of each design's own search (default 2; 0 with objective=latency)",
-    "exact_search": "exact input counts during the search too (default: true with objective=latency)",
-    "initial_samples": "random mappings that seed each layer's bank (default 4000)",
-    "frontier_size": "candidates expanded per round of the bank search (default 8)",
-    "max_rounds": "rounds of the bank search (default 30)",
-    "kicks": "random-walk restarts of the bank search once it stalls (default 3)",
-    "anchor_samples": "random anchor designs of the bank search (default 96)",
-    "fitted_targets": "anchor designs that get seeds repaired to fit them (default 16)",
-    "fitted_seeds": "repaired seeds per fitted anchor (default 200)",
-    "max_pool_size": "candidates kept in each layer's bank (default 2000)",
-    "final_candidates": "best candidates per design scored again with exact counts (default 4)",
-    "keep": "best candidates each design keeps during its own search (default 16)",
-    "refine_frontier": "candidates expanded per design and round (default 2)",
-    "refine_kicks": "random-walk restarts of each design's search (default 1)",
-    "refine_seeds": "spatial-first seeds repaired to fit each design (default 0)",
-    "cache_rows": "scored mappings kept between calls; bounds memory, never changes results (default 100000)",
-}
-make_cosa_mapper.options = {  # type: ignore[attr-defined]
-    "time_limit_s": "solver time limit per layer and design, in seconds (default 60)",
-    "mip_gap": "relative gap at which the solver may stop on CoSA's own objective (default 0: its proven optimum)",
-}
+make_fast_mapper.options = {name: text for name, (_, text) in _FAST_SETTINGS.items()}  # type: ignore[attr-defined]
+make_cosa_mapper.options = {name: text for name, (_, text) in _COSA_SETTINGS.items()}  # type: ignore[attr-defined]
 
 
 class AnalyticalEvaluator(Evaluator):

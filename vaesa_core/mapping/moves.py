@@ -186,6 +186,11 @@ def _rank(keys: np.ndarray) -> np.ndarray:
     return np.argsort(np.argsort(keys, axis=-1, kind="stable"), axis=-1, kind="stable").astype(np.int64)
 
 
+def _positions_in_runs(counts: np.ndarray) -> np.ndarray:
+    """Return 0, 1, ..., counts[i] - 1 for each run i, concatenated."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
 def _prime_moves(factors: np.ndarray, spatial_levels: tuple[int, ...]) -> tuple[np.ndarray, ...]:
     """Enumerate the prime moves of ``neighbours`` as int64 columns.
 
@@ -212,8 +217,7 @@ def _prime_moves(factors: np.ndarray, spatial_levels: tuple[int, ...]) -> tuple[
     counts = lengths[inverse]
     starts = (np.cumsum(lengths) - lengths)[inverse]
     loop = np.repeat(np.arange(base.size), counts)
-    within = np.arange(loop.size) - np.repeat(np.cumsum(counts) - counts, counts)
-    prime = flat_primes[np.repeat(starts, counts) + within] if loop.size else np.zeros(0, dtype=np.int64)
+    prime = flat_primes[np.repeat(starts, counts) + _positions_in_runs(counts)]
     base, level, kind, dim = base[loop], level[loop], kind[loop], dim[loop]
 
     # (rows, slots): how many moves each target slot gives, 0 for the loop's own slot.
@@ -221,7 +225,7 @@ def _prime_moves(factors: np.ndarray, spatial_levels: tuple[int, ...]) -> tuple[
     unit = (slot_kind[None, :] == TEMPORAL) & (factors[base[:, None], slot_level[None, :], TEMPORAL, dim[:, None]] == 1)
     per_cell = np.where(own, 0, 1 + unit).ravel()
     cell = np.repeat(np.arange(per_cell.size), per_cell)
-    innermost = np.arange(cell.size) - np.repeat(np.cumsum(per_cell) - per_cell, per_cell) == 1
+    innermost = _positions_in_runs(per_cell) == 1
     move_row, slot = np.divmod(cell, slot_level.size)
     return (base[move_row], level[move_row], kind[move_row], dim[move_row], prime[move_row],
             slot_level[slot], slot_kind[slot], innermost)

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Layer", "LAYER_DIMS"]
+__all__ = ["Layer", "LAYER_DIMS", "COUNT_KEYS"]
 
 #: Loop dimensions of a layer, in the order Timeloop and CoSA use.
 LAYER_DIMS: tuple[str, ...] = ("R", "S", "P", "Q", "C", "K", "N")
+
+#: Spellings of a layer's repeat count in workload files (lower case).
+COUNT_KEYS: tuple[str, ...] = ("count", "repeat", "repeats")
 
 _FIELD_ALIASES = {
     "stride": ("stride_w", "stride_h"),
@@ -166,7 +169,7 @@ class Layer:
             elif key.lower() in _FIELD_ALIASES:
                 for target in _FIELD_ALIASES[key.lower()]:
                     values[target] = value
-            elif with_count and key.lower() in ("count", "repeat", "repeats"):
+            elif with_count and key.lower() in COUNT_KEYS:
                 continue
             else:
                 expected = "R, S, P, Q, C, K, N, stride, stride_w, stride_h, dilation, dilation_w, dilation_h, name"

@@ -22,16 +22,13 @@ import yaml
 
 from vaesa_core.errors import UnknownNameError, WorkloadFormatError
 from vaesa_core.workloads.builtin import BUILTIN_WORKLOADS, builtin_names
-from vaesa_core.workloads.layer import Layer
+from vaesa_core.workloads.layer import COUNT_KEYS, Layer
 from vaesa_core.workloads.network import Network
 
 __all__ = ["load_workload_file", "resolve_workload", "parse_layer_spec"]
 
 #: Keys of a workload file's top-level mapping.
 _FILE_KEYS = ("name", "description", "layers")
-
-#: Spellings of a layer's repeat count.
-_COUNT_KEYS = ("count", "repeat", "repeats")
 
 
 def load_workload_file(path: str | Path) -> Network:
@@ -76,7 +73,7 @@ def load_workload_file(path: str | Path) -> Network:
         where = f"{path}: layers[{index}]"
         if not isinstance(entry, dict):
             raise WorkloadFormatError(f"{where} must be a mapping of layer fields, but got {entry!r}.")
-        count_keys = [key for key in entry if str(key).lower() in _COUNT_KEYS]
+        count_keys = [key for key in entry if str(key).lower() in COUNT_KEYS]
         if len(count_keys) > 1:
             raise WorkloadFormatError(f"{where}: give the repeat count once, but got {', '.join(map(repr, count_keys))}.")
         count = entry[count_keys[0]] if count_keys else 1
@@ -135,14 +132,14 @@ def parse_layer_spec(spec: str) -> Layer:
             raise ValueError(f"Layer spec {spec!r}: {part!r} is not a KEY=VALUE pair.")
         if "=" in value:
             raise ValueError(
-                f"Layer spec {spec!r}: {part!r} holds more than one KEY=VALUE pair; separate fields with commas, "
+                f"Layer spec {spec!r}: {part!r} contains more than one KEY=VALUE pair; separate fields with commas, "
                 "as in R=3,S=3,C=64,K=64."
             )
         if key.strip() in fields:
             raise ValueError(f"Layer spec {spec!r}: field {key.strip()!r} is given twice; give each field once.")
         fields[key.strip()] = value.strip()
     # A single layer is scored once, so a repeat count would be silently ignored.
-    counted = [key for key in fields if key.lower() in _COUNT_KEYS]
+    counted = [key for key in fields if key.lower() in COUNT_KEYS]
     if counted:
         raise ValueError(
             f"Layer spec {spec!r}: {counted[0]!r} has no effect on a single layer; a repeat count weights "
