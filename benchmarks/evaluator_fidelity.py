@@ -223,7 +223,7 @@ def run_fast(data_dir: Path, keys: list[str], *, rows: int, seed: int) -> dict[s
 
 
 def _spearman(first: np.ndarray, second: np.ndarray) -> float:
-    """Spearman rank correlation, NaN for fewer than three rows."""
+    """Return the Spearman rank correlation, or NaN for fewer than three rows."""
     return float(spearmanr(first, second).statistic) if len(first) > 2 else float("nan")
 
 

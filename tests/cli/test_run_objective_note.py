@@ -24,8 +24,13 @@ def test_matching_objectives_get_no_note(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_quiet_run_and_mapperless_evaluator_get_no_note(capsys):
+def test_quiet_run_gets_no_note(capsys):
     _note_mapper_objective(_evaluator("edp"), "energy", quiet=True)
+
+    assert capsys.readouterr().err == ""
+
+
+def test_evaluator_without_mapper_gets_no_note(capsys):
     _note_mapper_objective(SimpleNamespace(), "energy", quiet=False)
 
     assert capsys.readouterr().err == ""

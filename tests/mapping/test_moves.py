@@ -31,8 +31,9 @@ def test_prime_moves_follow_documented_order():
     factors, orders = _one_loop_mapping(6)
     moved, _, origin = neighbours(factors, orders, spatial_levels=(1,), with_origin=True)
 
-    # Primes ascending; per prime the temporal slots of levels 0 and 1 (each
-    # a new loop: outermost, then innermost), then the spatial slot of level 1.
+    # Primes come in ascending order. Each prime goes to the temporal slots of
+    # levels 0 and 1, outermost then innermost because each is a new loop there,
+    # and then to the spatial slot of level 1.
     expected = []
     for prime in (2, 3):
         for level, kind in ((0, TEMPORAL), (0, TEMPORAL), (1, TEMPORAL), (1, TEMPORAL), (1, SPATIAL)):

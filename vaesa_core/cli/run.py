@@ -51,7 +51,7 @@ _RESUMED_PARAMETERS = {
 
 
 def _note_mapper_objective(evaluator: object, objective: str, *, quiet: bool) -> None:
-    """Say when the mapper picks each layer's mapping by another measure than the search's objective."""
+    """Print a note when the mapper chooses each layer's mapping by another objective than the search's."""
     mapper = getattr(evaluator, "mapper", None)
     mapper_objective = getattr(mapper, "objective", None)
     if quiet or mapper_objective is None:
