@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ from vaesa_core.arch import SIMBA_BASE_CONFIG
 from vaesa_core.evaluation import Status
 from vaesa_core.mapping import cosa as cosa_module
 from vaesa_core.mapping.cosa import CosaMapper
+from vaesa_core.mapping import cosa_mip
 from vaesa_core.mapping.cosa_mip import prime_factors
 from vaesa_core.mapping.cosa_repair import CosaPlacement, RepairFailed, repair_placement
 from vaesa_core.mapping.legality import check_mappings, design_limits
@@ -109,6 +113,28 @@ def test_short_time_limit_does_not_crash():
     if result.status is Status.OK:
         limits = design_limits([SIMBA_BASE_CONFIG])
         assert check_mappings(Layer(3, 3, 14, 14, 64, 64), result.mapping.factors[None], limits)[0, 0] == 0
+
+
+def test_solver_output_goes_to_debug_log(monkeypatch, capfd, caplog):
+    real_milp = cosa_mip.milp
+
+    def noisy_milp(*args, **kwargs):
+        # HiGHS writes its internal notes from C++ to descriptor 1 or 2, past Python's streams.
+        os.write(1, b"solver note on stdout\n")
+        os.write(2, b"solver note on stderr\n")
+        return real_milp(*args, **kwargs)
+
+    monkeypatch.setattr(cosa_mip, "milp", noisy_milp)
+    with caplog.at_level(logging.DEBUG, logger=cosa_mip.__name__):
+        result = CosaMapper(time_limit_s=10).map_layer(Layer(1, 1, 1, 1, 8, 8), [SIMBA_BASE_CONFIG])[0]
+    print("after the solve")
+
+    assert result.status is Status.OK
+    captured = capfd.readouterr()
+    assert "solver note" not in captured.out + captured.err
+    assert "after the solve" in captured.out
+    assert "solver note on stdout" in caplog.text
+    assert "solver note on stderr" in caplog.text
 
 
 def test_invalid_time_limit_is_rejected():

@@ -79,6 +79,27 @@ def test_layer_spec_rejects_run_together_and_repeated_fields(spec, message):
         parse_layer_spec(spec)
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [{"stride": 2, "stride_w": 3}, {"stride_w": 3, "stride": 2}, {"Wstride": 3, "stride_w": 2},
+     {"dilation": 1, "dilation_h": 2}],
+)
+def test_layer_rejects_spellings_that_disagree(fields):
+    with pytest.raises(ValueError, match="to different values; set it once"):
+        Layer.from_mapping({"C": 8, "K": 8, **fields})
+
+
+def test_layer_accepts_spellings_that_agree():
+    layer = Layer.from_mapping({"C": 8, "K": 8, "stride": 2, "stride_w": "2"})
+
+    assert (layer.stride_w, layer.stride_h) == (2, 2)
+
+
+def test_layer_spec_rejects_disagreeing_strides():
+    with pytest.raises(ValueError, match="stride=2, stride_w=3"):
+        parse_layer_spec("R=3,S=3,C=8,K=8,stride=2,stride_w=3")
+
+
 def test_workload_file_error_lists_count():
     with pytest.raises(ValueError, match="unknown layer field 'X'") as error:
         Layer.from_mapping({"X": 3, "C": 1, "K": 1})

@@ -35,9 +35,14 @@ linearised with auxiliary variables.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -386,13 +391,14 @@ def solve_cosa_mip(
     bounds = Bounds(np.zeros(index.total), upper)
 
     start = time.perf_counter()
-    result = milp(
-        cost,
-        integrality=integrality,
-        bounds=bounds,
-        constraints=rows.constraint(index.total),
-        options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_gap), "disp": False},
-    )
+    with _solver_output_to_debug_log():
+        result = milp(
+            cost,
+            integrality=integrality,
+            bounds=bounds,
+            constraints=rows.constraint(index.total),
+            options={"time_limit": float(time_limit_s), "mip_rel_gap": float(mip_gap), "disp": False},
+        )
     seconds = time.perf_counter() - start
     _logger.debug("CoSA MIP %s: status %d (%s) in %.2f s", layer.label(), result.status, result.message, seconds)
     if result.x is None:
@@ -403,6 +409,43 @@ def solve_cosa_mip(
         )
     return _decode(result.x, index, np.array(dims_of_factor), np.array(values), slots, dram,
                    float(result.fun), result.status == 0, seconds)
+
+
+@contextlib.contextmanager
+def _solver_output_to_debug_log() -> Iterator[None]:
+    """Send what the solver writes to file descriptors 1 and 2 to the debug log.
+
+    HiGHS prints some internal notes (for example
+    ``HighsMipSolverData::transformNewIntegerFeasibleSolution``) from C++
+    straight to the process's stdout, even with ``disp=False``. They mean
+    nothing to a user, so they go to the debug log instead of breaking up
+    the CLI's output and progress bar. Where the descriptors cannot be
+    redirected, the output is left alone.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
+    try:
+        sink = tempfile.TemporaryFile()
+        saved = [os.dup(1), os.dup(2)]
+    except OSError:
+        yield
+        return
+
+    try:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for descriptor in saved:
+            os.close(descriptor)
+        sink.seek(0)
+        text = sink.read().decode(errors="replace").strip()
+        sink.close()
+        if text:
+            _logger.debug("HiGHS output: %s", text)
 
 
 def _decode(

@@ -159,6 +159,9 @@ class Layer:
                 value is not a positive integer; ``where`` is named.
         """
         values: dict[str, object] = {}
+        # The input keys that set each field, so that two spellings of one
+        # field that disagree (``stride`` and ``stride_w``) can be reported.
+        sources: dict[str, list[str]] = {}
         name = ""
         for raw_key, value in data.items():
             key = str(raw_key)
@@ -166,9 +169,11 @@ class Layer:
                 name = str(value)
             elif key in LAYER_DIMS or key in ("stride_w", "stride_h", "dilation_w", "dilation_h"):
                 values[key] = value
+                sources.setdefault(key, []).append(key)
             elif key.lower() in _FIELD_ALIASES:
                 for target in _FIELD_ALIASES[key.lower()]:
-                    values[target] = value
+                    values.setdefault(target, value)
+                    sources.setdefault(target, []).append(key)
             elif with_count and key.lower() in COUNT_KEYS:
                 continue
             else:
@@ -192,4 +197,27 @@ class Layer:
             if not number.is_integer() or number < 1:
                 raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.")
             converted[key] = int(number)
+        _check_agreeing_spellings(data, sources, where)
         return cls(**converted, name=name)  # type: ignore[arg-type]
+
+
+def _check_agreeing_spellings(data: Mapping[str, object], sources: dict[str, list[str]], where: str) -> None:
+    """Raise ValueError when two spellings of one field give different values.
+
+    ``stride=2, stride_w=3`` sets ``stride_w`` twice; silently keeping one
+    of them would score another layer than the user meant.
+    """
+    for field_name, keys in sources.items():
+        if len(keys) < 2:
+            continue
+        values_by_key = {key: data[key] for key in keys}
+        numbers = set()
+        for value in values_by_key.values():
+            try:
+                numbers.add(float(value))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                numbers.add(float("nan"))
+        if len(numbers) > 1 or any(number != number for number in numbers):
+            listed = ", ".join(f"{key}={value}" for key, value in values_by_key.items())
+            raise ValueError(f"{where}: {listed} set field {field_name!r} to different values; set it once.")
+
