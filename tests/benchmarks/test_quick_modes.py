@@ -95,6 +95,8 @@ def test_evaluator_fidelity_record(quick_results):
     record = _record_or_skip(quick_results, "evaluator_fidelity")
 
     assert -1.0 <= record["fast"]["median_spearman_if_never_worse"] <= 1.0
+    assert 0.0 <= record["fast"]["poor_cosa_rows"] <= 1.0
+    assert -1.0 <= record["fast"]["median_spearman_without_poor_cosa_rows"] <= 1.0
     assert len(record["rank"]) == 1
     assert record["rank"][0]["rows"] + record["rank"][0]["rows_not_ok"] == 4
     assert record["rank_summary"]["layers"] == 1
