@@ -28,6 +28,12 @@ def make_latent_space(design_space, model=None, **options):
     return LatentSpace(design_space, model or None)
 
 
+# One-line help of each setting, shown by ``vaesa plugins``.
+make_latent_space.options = {  # type: ignore[attr-defined]
+    "model": "latent model checkpoint whose encoder and decoder define the space (default: the shipped model)",
+}
+
+
 @hookimpl
 def vaesa_register_search_spaces():
     return {"latent": make_latent_space}

@@ -59,6 +59,40 @@ def test_configs_csv_bad_row_names_line(tmp_path):
     assert "designs.csv, line 3: accum_buffer=63 is not legal" in result.output
 
 
+def test_configs_csv_with_bom_spaces_and_extra_column(tmp_path, caplog):
+    path = tmp_path / "designs.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbfpes, macs, accum_buffer ,weight_buffer,input_buffer,global_buffer,note\n"
+        b"16, 1024,64,16384,1024,65536,first\n\n"
+    )
+
+    result = _invoke("evaluate", "--configs", str(path), "--layer", "C=8,K=8", "--evaluator", "placeholder")
+
+    assert result.exit_code == 0, result.output
+    assert "16,1024,64,16384,1024,65536," in result.output
+    assert "ignoring column(s) 'note'" in caplog.text
+
+
+def test_configs_csv_repeated_column_is_rejected(tmp_path):
+    path = tmp_path / "designs.csv"
+    path.write_text("pes,macs,accum_buffer,weight_buffer,input_buffer,global_buffer,macs\n16,1024,64,16384,1024,65536,4096\n")
+
+    result = _invoke("evaluate", "--configs", str(path), "--layer", "C=8,K=8", "--evaluator", "placeholder")
+
+    assert result.exit_code == 2
+    assert "column(s) macs appear more than once" in result.output
+
+
+def test_evaluate_out_creates_its_folder(tmp_path):
+    out = tmp_path / "new" / "folder" / "out.csv"
+
+    result = _invoke("evaluate", "--config", "pes=16,macs=1024,accum_buffer=64,weight_buffer=16384,input_buffer=1024,"
+                     "global_buffer=65536", "--layer", "C=8,K=8", "--evaluator", "placeholder", "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert out.read_text().count("\n") == 2
+
+
 def test_evaluate_csv_round_trip(tmp_path):
     designs = tmp_path / "designs.csv"
     designs.write_text("pes,macs,accum_buffer,weight_buffer,input_buffer,global_buffer\n16,1024,64,16384,1024,65536\n4,256,2,256,2,1024\n")
@@ -86,6 +120,19 @@ def test_workloads_show_and_plugins_list():
     assert "original" in listed.output
     assert "--option n_initial_points=...  points drawn from the space's prior" in listed.output
     assert "--option n_startup_trials=..." in listed.output
+    assert "--space-option model=..." in listed.output
+
+
+def test_workloads_show_prints_both_strides_and_name(tmp_path):
+    path = tmp_path / "net.yaml"
+    path.write_text("layers:\n  - {name: c1, R: 3, S: 3, P: 7, Q: 7, C: 8, K: 8, stride_w: 2, stride_h: 1, dilation: 2}\n")
+
+    shown = _invoke("workloads", "show", str(path))
+
+    assert shown.exit_code == 0, shown.output
+    row = shown.output.splitlines()[2].split()
+    assert row[8:11] == ["2x1", "2", "1"]
+    assert row[-1] == "c1"
 
 
 def test_missing_model_file_is_usage_error(tmp_path):

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from vaesa_core.arch import simba_architecture
 from vaesa_core.cli.main import cli
+from vaesa_core.cli.mapping_detail import layer_folder_names
 from vaesa_core.costmodel import score_mapping
 from vaesa_core.evaluation import Evaluator, LayerCost
 from vaesa_core.hookspecs import hookimpl
@@ -146,3 +147,27 @@ def test_mapping_bypass_entries_apply_to_detail_and_export(tmp_path):
     exported = yaml.safe_load((tmp_path / "out" / BASE_CONFIG.label() / layer.label() / "map.yaml").read_text())
     global_buffer = [e for e in exported["mapping"] if e["type"] == "bypass" and e["target"] == "GlobalBuffer"]
     assert global_buffer[0]["keep"] == ["Inputs"]
+
+
+def test_layer_folder_names_are_safe_and_distinct():
+    layers = [Layer(1, 1, 1, 1, 8, 8, name="a"), Layer(1, 1, 1, 1, 8, 16, name="a"),
+              Layer(1, 1, 1, 1, 8, 32, name="conv/1"), Layer(1, 1, 1, 1, 8, 64, name="../up"), Layer(1, 1, 1, 1, 8, 128)]
+
+    names = layer_folder_names(layers)
+
+    assert names[layers[0]] == "a_1_1_1_1_8_8_1_1_1_1_1"
+    assert names[layers[1]] == "a_1_1_1_1_8_16_1_1_1_1_1"
+    assert names[layers[2]] == "conv_1"
+    assert names[layers[3]] == "_up"
+    assert names[layers[4]] == layers[4].key()
+
+
+def test_export_keeps_layers_with_one_name_apart(tmp_path):
+    workload = tmp_path / "net.yaml"
+    workload.write_text("layers:\n  - {name: a, C: 8, K: 8}\n  - {name: a, C: 8, K: 16}\n")
+
+    result = _invoke("evaluate", "--config", BASE, "--workload", workload, "--export-timeloop", tmp_path / "out")
+
+    assert result.exit_code == 0, result.output
+    design_folder = tmp_path / "out" / BASE_CONFIG.label()
+    assert sorted(path.name for path in design_folder.iterdir()) == ["a_1_1_1_1_8_16_1_1_1_1_1", "a_1_1_1_1_8_8_1_1_1_1_1"]

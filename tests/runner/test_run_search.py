@@ -14,6 +14,7 @@ from vaesa_core.runner import TIMING_FIELDS, RunInterrupted, read_trace, run_sea
 from vaesa_core.search import OriginalSpace
 from vaesa_core.space import simba_space
 from vaesa_core.workloads import BUILTIN_WORKLOADS
+from vaesa_core.workloads.network import Network
 
 from .conftest import MacsEvaluator
 
@@ -135,6 +136,42 @@ def test_resume_rejects_changed_settings(registry, tmp_path):
     _run(registry, tmp_path, seed=3)
     with pytest.raises(RunDirectoryError, match="seed: recorded 3, now 4"):
         _run(registry, tmp_path, seed=4, resume=True)
+
+
+def test_resume_rejects_changed_workload_layers(registry, tmp_path):
+    # A workload file edited under the same name changes the layers or counts, not the name.
+    alexnet = BUILTIN_WORKLOADS["alexnet"]
+    edited = Network(alexnet.name, alexnet.layers, tuple(count + 1 for count in alexnet.counts))
+    common = dict(
+        space=OriginalSpace(simba_space()), optimizer="seeded_random", evaluator=MacsEvaluator(),
+        budget=4, seed=3, out_dir=tmp_path / "run", registry=registry,
+    )
+    run_search(workload=alexnet, **common)
+
+    with pytest.raises(RunDirectoryError, match="workload_counts: recorded"):
+        run_search(workload=edited, resume=True, **common)
+
+
+def test_resume_rejects_smaller_budget(registry, tmp_path):
+    _run(registry, tmp_path, budget=12)
+
+    with pytest.raises(RunDirectoryError, match="already made 12 evaluations"):
+        _run(registry, tmp_path, budget=8, resume=True)
+
+    assert len(read_trace(tmp_path / "run" / "trace.jsonl")) >= 12
+    assert json.loads((tmp_path / "run" / "settings.json").read_text())["budget"] == 12
+
+
+def test_resume_accepts_settings_without_layer_list(registry, tmp_path):
+    _run(registry, tmp_path, budget=4)
+    settings_path = tmp_path / "run" / "settings.json"
+    older = {key: value for key, value in json.loads(settings_path.read_text()).items()
+             if key not in ("workload_layers", "workload_counts")}
+    settings_path.write_text(json.dumps(older))
+
+    result = _run(registry, tmp_path, budget=6, resume=True)
+
+    assert result.evaluations == 6
 
 
 def test_resume_rejects_changed_options(registry, tmp_path):

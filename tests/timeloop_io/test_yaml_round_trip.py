@@ -134,6 +134,22 @@ def test_bad_inputs_raise_with_the_field():
         load_architecture({"architecture": {}})
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("mapping:\n  - target: [\n", "is not valid YAML"),
+        ("mapping: DRAM\n", "must be a list of entries"),
+        ("mapping:\n  - DRAM\n", r"mapping\[0\]: expected an entry with 'target'"),
+    ],
+)
+def test_malformed_mapping_file_raises_value_error(tmp_path, text, message):
+    path = tmp_path / "map.yaml"
+    path.write_text(text)
+
+    with pytest.raises(ValueError, match=message):
+        load_mapping(path, simba_architecture().level_names)
+
+
 def test_export_matches_golden_arch_file(golden_dir):
     import json
 

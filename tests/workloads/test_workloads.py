@@ -95,6 +95,11 @@ def test_layer_accepts_spellings_that_agree():
     assert (layer.stride_w, layer.stride_h) == (2, 2)
 
 
+def test_invalid_alias_value_names_the_spelling_given():
+    with pytest.raises(ValueError, match="field 'stride' must be a positive integer, but got '0'"):
+        parse_layer_spec("R=3,S=3,C=8,K=8,stride=0")
+
+
 def test_layer_spec_rejects_disagreeing_strides():
     with pytest.raises(ValueError, match="stride=2, stride_w=3"):
         parse_layer_spec("R=3,S=3,C=8,K=8,stride=2,stride_w=3")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import math
 from pathlib import Path
 
@@ -20,29 +21,46 @@ from vaesa_core.workloads import Network, parse_layer_spec, resolve_workload
 
 RESULT_COLUMNS = ("cycles", "energy_pj", "edp", "valid", "reason")
 
+_logger = logging.getLogger(__name__)
+
 
 def read_configs_csv(path: Path, design_space: DesignSpace) -> list[HardwareConfig]:
     """Read designs from a CSV with one column per design parameter.
 
+    Spaces around header names and cells and a leading byte-order mark (as
+    spreadsheet programs write) are ignored. Columns other than the design
+    parameters are skipped with a warning.
+
     Raises:
-        InvalidConfigError: A column is missing or a value is illegal; the
-            message names the file, the row and the field.
+        InvalidConfigError: A column is missing or repeated, or a value is
+            illegal; the message names the file, the row and the field.
     """
     try:
-        handle = path.open(newline="")
+        handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:
         raise InvalidConfigError(f"Cannot read designs file {str(path)!r}: {error.strerror}.") from None
     with handle:
-        reader = csv.DictReader(handle)
-        missing = [name for name in PARAMETER_NAMES if name not in (reader.fieldnames or [])]
+        reader = csv.reader(handle)
+        header = [name.strip() for name in next(reader, [])]
+        missing = [name for name in PARAMETER_NAMES if name not in header]
         if missing:
             raise InvalidConfigError(
                 f"{path}: missing column(s) {', '.join(missing)}; the header must name every design "
                 f"parameter ({', '.join(PARAMETER_NAMES)})."
             )
+        repeated = [name for name in PARAMETER_NAMES if header.count(name) > 1]
+        if repeated:
+            raise InvalidConfigError(f"{path}: column(s) {', '.join(repeated)} appear more than once. Keep one of each.")
+        extra = [name for name in header if name not in PARAMETER_NAMES]
+        if extra:
+            _logger.warning("%s: ignoring column(s) %s because only the design parameters are read.", path, ", ".join(map(repr, extra)))
+
+        columns = {name: header.index(name) for name in PARAMETER_NAMES}
         configs = []
         for row_number, row in enumerate(reader, start=2):
-            values = {name: row[name] for name in PARAMETER_NAMES}
+            if not any(cell.strip() for cell in row):
+                continue
+            values = {name: row[column].strip() if column < len(row) else "" for name, column in columns.items()}
             try:
                 configs.append(design_space.validate(values))
             except InvalidConfigError as error:
@@ -58,6 +76,11 @@ def _format_metric(value: object) -> str:
     return str(value)
 
 
+def _whole_cycles(cycles: float) -> float | int:
+    """Return ``cycles`` as an int when it is a whole number (the cost model's counts), else unchanged."""
+    return int(cycles) if math.isfinite(cycles) and cycles.is_integer() else cycles
+
+
 @click.command("evaluate")
 @click.option("--config", "config_pairs", multiple=True, metavar="KEY=VALUE[,KEY=VALUE]", help="One design as parameter=value pairs (all six parameters).")
 @click.option("--configs", "configs_file", type=click.Path(path_type=Path, dir_okay=False), help="CSV of designs, one column per design parameter.")
@@ -67,7 +90,7 @@ def _format_metric(value: object) -> str:
 @click.option("--mapper", default=None, help="Mapper for the analytical evaluator (default: its fast mapper).")
 @click.option("--aggregation", type=click.Choice(["weighted", "unique"]), default="weighted", show_default=True, help="Network sums: weighted by repeat counts or unique layers once.")
 @click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
-@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a CSV: input columns plus cycles, energy_pj, edp, valid, reason.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), help="Write a CSV: the six design parameters plus cycles, energy_pj, edp, valid, reason (its folder is created).")
 @click.option("--mapping", "mapping_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Score this Timeloop v0.2 mapping YAML for --layer with the analytical cost model instead of running a mapper.")
 @click.option("--detail", is_flag=True, help="Print each design's and layer's mapping with per-level, per-datatype reads, fills, updates and energy in pJ.")
 @click.option("--export-timeloop", "export_dir", type=click.Path(path_type=Path, file_okay=False), help="Write Timeloop arch.yaml, prob.yaml and map.yaml of each evaluated design and layer under this folder.")
@@ -92,6 +115,12 @@ def evaluate_command(
         raise click.UsageError("Give exactly one of --layer R=..,S=..,... or --workload NAME|FILE.")
     if mapping_file is not None and layer_spec is None:
         raise click.UsageError("--mapping scores one layer: give --layer R=..,S=..,... instead of --workload.")
+    if out_file is not None:
+        # Checked before any work, so that a bad path does not cost the results.
+        try:
+            out_file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise click.UsageError(f"Cannot create the folder of --out {out_file}: {error.strerror}. Choose another path.") from None
 
     with user_errors():
         design_space = simba_space()
@@ -125,22 +154,25 @@ def evaluate_command(
     for config, cost in zip(configs, costs):
         metrics = cost.metrics()
         row = {**config.as_dict(), **{column: metrics[column] for column in RESULT_COLUMNS}}
-        row["cycles"] = cost.cycles
+        row["cycles"] = _whole_cycles(cost.cycles)
         row["energy_pj"] = cost.energy_pj
         row["edp"] = cost.edp
         rows.append(row)
 
-    if out_file is not None:
-        with out_file.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=[*PARAMETER_NAMES, *RESULT_COLUMNS])
-            writer.writeheader()
-            writer.writerows(rows)
-        click.echo(f"Wrote {len(rows)} row(s) to {out_file}")
     if out_file is None or len(rows) <= 20:
         click.echo(f"{network.name}: {len(network.layers)} layer(s), {source}")
         click.echo(",".join([*PARAMETER_NAMES, *RESULT_COLUMNS]))
         for row in rows:
             click.echo(",".join(_format_metric(row[column]) for column in (*PARAMETER_NAMES, *RESULT_COLUMNS)))
+    if out_file is not None:
+        try:
+            with out_file.open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=[*PARAMETER_NAMES, *RESULT_COLUMNS])
+                writer.writeheader()
+                writer.writerows(rows)
+        except OSError as error:
+            raise click.ClickException(f"Cannot write --out {out_file}: {error.strerror}.") from None
+        click.echo(f"Wrote {len(rows)} row(s) to {out_file}")
     with user_errors():
         if detail:
             print_detail(configs, network, costs, architecture_of=architecture_of)

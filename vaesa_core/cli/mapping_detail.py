@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from vaesa_core.space import HardwareConfig
 from vaesa_core.timeloop_io import ImportedMapping, export_timeloop, load_mapping
 from vaesa_core.workloads import Layer, Network
 
-__all__ = ["architecture_builder", "score_mapping_file", "print_detail", "export_points"]
+__all__ = ["architecture_builder", "score_mapping_file", "print_detail", "export_points", "layer_folder_names"]
 
 
 def score_mapping_file(
@@ -92,17 +94,36 @@ def export_points(
 ) -> int:
     """Write Timeloop arch/problem/mapping YAML for every pair that has a mapping.
 
-    Each pair goes to ``directory/<design label>/<layer label>/``.
+    Each pair goes to ``directory/<design label>/<layer folder>/``, where
+    the layer folder is ``layer_folder_names``'s name for the layer.
 
     Returns:
         The number of pairs written.
     """
+    folders = layer_folder_names(network.layers)
     written = 0
     for config, layer, layer_cost in _points(configs, network, costs):
         mapping = getattr(layer_cost, "mapping", None)
         if mapping is None:
             click.echo(f"No mapping to export for {config.label()} / {layer.label()} ({layer_cost.status.value})")
             continue
-        export_timeloop(directory / config.label() / layer.label(), architecture_of(config), layer, mapping)
+        export_timeloop(directory / config.label() / folders[layer], architecture_of(config), layer, mapping)
         written += 1
     return written
+
+
+def layer_folder_names(layers: Sequence[Layer]) -> dict[Layer, str]:
+    """Return one distinct folder name per layer, safe as a single path component.
+
+    A layer's label (its name, else its shape key) has every character
+    other than letters, digits, ``.``, ``_`` and ``-`` replaced by ``_`` and
+    leading dots removed, so that ``conv/1`` or ``../x`` cannot leave the
+    design's folder. Layers whose cleaned labels collide get their shape key
+    appended (shapes are unique within a network).
+    """
+    cleaned = {layer: re.sub(r"[^A-Za-z0-9._-]", "_", layer.label()).lstrip(".") or layer.key() for layer in layers}
+    repeats = Counter(cleaned.values())
+    names = {}
+    for layer, name in cleaned.items():
+        names[layer] = name if repeats[name] == 1 else f"{name}_{layer.key()}"
+    return names

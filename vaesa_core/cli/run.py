@@ -103,10 +103,10 @@ def _as_option_pairs(value: object) -> tuple[str, ...]:
 @click.option("--batch-size", type=click.IntRange(min=1), default=1, show_default=True, help="Points asked and evaluated together.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None, help="Run directory (default: runs/<space>-<optimizer>-<workload>-seed<seed>).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out without repeating finished evaluations; options left out are read from its settings.json.")
-@click.option("--option", "optimizer_options", multiple=True, metavar="KEY=VALUE", help="Optimizer setting; repeatable.")
+@click.option("--option", "--optimizer-option", "optimizer_options", multiple=True, metavar="KEY=VALUE", help="Optimizer setting; repeatable.")
 @click.option("--space-option", "space_options", multiple=True, metavar="KEY=VALUE", help="Search-space setting, e.g. model=PATH for the latent space; repeatable.")
 @click.option("--evaluator-option", "evaluator_options", multiple=True, metavar="KEY=VALUE", help="Evaluator setting; repeatable.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress bar and no start-up notes (warnings and results still print).")
 def run_command(
     space_name: str,
     optimizer_name: str,

@@ -34,10 +34,20 @@ def show_command(workload: str) -> None:
     with user_errors():
         network = resolve_workload(workload)
     click.echo(f"{network.name}: {network.description}")
-    click.echo(f"{'#':>3} {'R':>3} {'S':>3} {'P':>4} {'Q':>4} {'C':>5} {'K':>5} {'N':>3} {'stride':>6} {'count':>5}  MACs")
+    click.echo(
+        f"{'#':>3} {'R':>3} {'S':>3} {'P':>4} {'Q':>4} {'C':>5} {'K':>5} {'N':>3} {'stride':>6} {'dil':>4} "
+        f"{'count':>5}  {'MACs':>13}  name"
+    )
     for index, (layer, count) in enumerate(zip(network.layers, network.counts)):
         click.echo(
             f"{index:>3} {layer.R:>3} {layer.S:>3} {layer.P:>4} {layer.Q:>4} {layer.C:>5} {layer.K:>5} {layer.N:>3} "
-            f"{layer.stride_w:>6} {count:>5}  {layer.macs:,}"
+            f"{_pair(layer.stride_w, layer.stride_h):>6} {_pair(layer.dilation_w, layer.dilation_h):>4} {count:>5}  "
+            f"{layer.macs:>13,}  {layer.name}"
         )
     click.echo(f"Total MACs (weighted by counts): {network.total_macs():,}")
+
+
+def _pair(along_w: int, along_h: int) -> str:
+    """Return ``"2"`` when both axes agree, else ``"2x1"`` (W axis first)."""
+    return str(along_w) if along_w == along_h else f"{along_w}x{along_h}"
+

@@ -60,8 +60,8 @@ class RunInterrupted(KeyboardInterrupt):
 #: space's settings include the latent box, so a model file replaced under the
 #: same path is caught too. The budget may change (a run can be extended).
 _RESUME_KEYS = (
-    "optimizer", "space", "workload", "objective", "seed", "batch_size", "aggregation", "evaluator",
-    "optimizer_options", "space_settings", "evaluator_settings",
+    "optimizer", "space", "workload", "workload_layers", "workload_counts", "objective", "seed", "batch_size",
+    "aggregation", "evaluator", "optimizer_options", "space_settings", "evaluator_settings",
 )
 
 
@@ -444,6 +444,9 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
         recorded = json.loads(settings_path.read_text())
         differences = []
         for key in _RESUME_KEYS:
+            if key.startswith("workload_") and key not in recorded:
+                # Run directories written before the layer list was compared lack it.
+                continue
             # Compare as stored: JSON turns tuples into lists.
             now = json.loads(json.dumps(settings.get(key), default=str))
             differences.extend(_differences(key, recorded.get(key), now))
@@ -453,6 +456,13 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
                 "Resume with the original settings or choose another --out."
             )
         previous = read_trace(trace_path)
+        done = max((int(record.get("evaluation") or 0) for record in previous), default=0)
+        if settings["budget"] < done:
+            # A smaller budget would cut the summary and trace.csv but not trace.jsonl.
+            raise RunDirectoryError(
+                f"Cannot resume {out_dir} with budget {settings['budget']}: the run already made {done} "
+                f"evaluations. Pass a budget of at least {done} to extend it, or choose another --out."
+            )
     else:
         if trace_path.exists() and trace_path.stat().st_size > 0:
             raise RunDirectoryError(

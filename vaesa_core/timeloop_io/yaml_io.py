@@ -65,7 +65,16 @@ def _read_yaml(source: str | Path | MappingABC[str, Any], key: str) -> Any:
             text = path.read_text()
         except OSError as error:
             raise ValueError(f"Cannot read Timeloop YAML file {where}: {error}") from error
-        data = yaml.safe_load(text)
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            problem = getattr(error, "problem", None)
+            if mark is not None and problem:
+                detail = f"{problem} at line {mark.line + 1}, column {mark.column + 1}"
+            else:
+                detail = " ".join(str(error).split())
+            raise ValueError(f"Timeloop YAML file {where} is not valid YAML: {detail}. Fix the file and retry.") from None
     if not isinstance(data, MappingABC) or key not in data:
         raise ValueError(f"{where}: expected a top-level '{key}:' section (Timeloop v0.2 format).")
     return data[key]
@@ -203,6 +212,8 @@ def load_mapping(
             or a malformed factor or permutation.
     """
     entries = source if isinstance(source, list) else _read_yaml(source, "mapping")
+    if not isinstance(entries, list):
+        raise ValueError(f"The 'mapping:' section must be a list of entries (Timeloop v0.2 format), but got {entries!r}.")
     level_names = tuple(level_names)
     n_levels = len(level_names)
     factors = np.ones((n_levels, 2, len(LAYER_DIMS)), dtype=np.int64)
@@ -211,6 +222,8 @@ def load_mapping(
     keeps: list[frozenset[str] | None] = [None] * n_levels
     for index, entry in enumerate(entries):
         where = f"mapping[{index}]"
+        if not isinstance(entry, MappingABC):
+            raise ValueError(f"{where}: expected an entry with 'target' and 'type' keys, but got {entry!r}.")
         target = entry.get("target")
         if target not in level_names:
             raise ValueError(f"{where}: unknown target {target!r}; levels: {', '.join(level_names)}.")

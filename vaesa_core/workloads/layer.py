@@ -188,14 +188,17 @@ class Layer:
             values.setdefault(dim, 1)
         converted: dict[str, int] = {}
         for key, value in values.items():
+            # Name the field as the user spelled it (``stride``, not ``stride_w``).
+            spelling = sources.get(key, [key])[0]
+            invalid = f"{where}: field {spelling!r} must be a positive integer, but got {value!r}."
             if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.")
+                raise ValueError(invalid)
             try:
                 number = float(value)
             except ValueError:
-                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.") from None
+                raise ValueError(invalid) from None
             if not number.is_integer() or number < 1:
-                raise ValueError(f"{where}: field {key!r} must be a positive integer, but got {value!r}.")
+                raise ValueError(invalid)
             converted[key] = int(number)
         _check_agreeing_spellings(data, sources, where)
         return cls(**converted, name=name)  # type: ignore[arg-type]
@@ -204,7 +207,7 @@ class Layer:
 def _check_agreeing_spellings(data: Mapping[str, object], sources: dict[str, list[str]], where: str) -> None:
     """Raise ValueError when two spellings of one field give different values.
 
-    ``stride=2, stride_w=3`` sets ``stride_w`` twice; silently keeping one
+    ``stride=2, stride_w=3`` sets ``stride_w`` twice. Silently keeping one
     of them would score another layer than the user meant.
     """
     for field_name, keys in sources.items():
