@@ -50,9 +50,11 @@ class OptionReader:
         self._read: set[str] = set()
 
     def _error(self, key: str, allowed: str, value: object, example: object) -> ValueError:
+        # A float default such as 1/6 would print as 0.16666666666666666.
+        example_text = f"{example:.6g}" if isinstance(example, float) else example
         return ValueError(
             f"Option {key!r} of optimizer {self.optimizer!r} must be {allowed}, but got {value!r}. "
-            f"Pass it as --option {key}={example}."
+            f"Pass it as --option {key}={example_text}."
         )
 
     def _raw(self, key: str) -> object | None:

@@ -148,7 +148,7 @@ class FastMapper(Mapper):
             self.objective = Objective(objective.lower() if isinstance(objective, str) else objective)
         except ValueError:
             raise ValueError(
-                f"FastMapper objective must be one of {[item.value for item in Objective]}, but got {objective!r}."
+                f"The fast mapper's objective must be one of {', '.join(item.value for item in Objective)}, but got {objective!r}."
             ) from None
         self.seed = int(seed)
         self.initial_samples = int(initial_samples)
