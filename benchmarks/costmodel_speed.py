@@ -108,14 +108,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run the suite, write the JSON record and print a Markdown summary."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="6 layers, 1000 mappings, 1 repeat (smoke test).")
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "benchmarks" / "results" / f"{SUITE}.json",
-                        help="Path of the JSON record (default: benchmarks/results/costmodel_speed.json).")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="Path of the JSON record (default: benchmarks/results/costmodel_speed.json, or "
+                             "benchmarks/runs/quick/ with --quick).")
     parser.add_argument("--mappings", type=int, default=None, help="Mappings per batch (default 4000, quick 1000).")
     parser.add_argument("--designs", type=int, default=8, help="Designs in the broadcast timing (default 8).")
     parser.add_argument("--repeats", type=int, default=None, help="Timed runs per path, best kept (default 3, quick 1).")
     parser.add_argument("--seed", type=int, default=0, help="Seed of the random mappings and designs.")
     args = parser.parse_args(argv)
     layers = training_layers()
+    if args.out is None:
+        # A quick run never replaces the committed record.
+        args.out = REPO_ROOT / "benchmarks" / ("runs/quick" if args.quick else "results") / f"{SUITE}.json"
     if args.quick:
         layers = layers[:: max(1, len(layers) // 6)][:6]
     mappings = args.mappings or (1000 if args.quick else 4000)

@@ -176,7 +176,7 @@ def time_cli(space: str, optimizer: str, *, evaluator_name: str, workload: str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="alexnet, budget 10 and no subprocess timings (CI smoke run).")
-    parser.add_argument("--out", type=Path, default=None, help="JSON result file (default: benchmarks/results/optimizer_overhead.json).")
+    parser.add_argument("--out", type=Path, default=None, help="JSON result file (default: benchmarks/results/optimizer_overhead.json, or benchmarks/runs/quick/ with --quick).")
     parser.add_argument("--evaluator", default=None, help="Evaluator plugin (default: analytical if registered, else placeholder).")
     parser.add_argument("--workload", default=None, help="Workload (default: resnet50, or alexnet with --quick).")
     parser.add_argument("--budget", type=int, default=None, help="Evaluations per timed run (default: 100, or 10 with --quick).")
@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args.workload = args.workload or ("alexnet" if args.quick else "resnet50")
     optimizers = args.optimizers.split(",") if args.optimizers else sorted(registry.registrations("optimizer"))
     spaces = [name for name in ("original", "latent") if name in registry.registrations("search_space")]
-    out = args.out or Path(__file__).resolve().parent / "results" / f"{SUITE}.json"
+    # A quick run never replaces the committed record.
+    out = args.out or Path(__file__).resolve().parent / ("runs/quick" if args.quick else "results") / f"{SUITE}.json"
 
     rows = []
     for space in spaces:

@@ -31,13 +31,40 @@ def test_generate_writes_table(generated):
     assert len(frame) == 120 * 8
 
 
+def test_bad_integer_names_line_and_column(generated, tmp_path):
+    lines = generated.read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[3].split(",")
+    row[header.index("macs")] = "abc"
+    edited = tmp_path / "edited.csv"
+    edited.write_text("\n".join([lines[0], *lines[1:3], ",".join(row), *lines[4:]]) + "\n")
+
+    with pytest.raises(ValueError, match=r"edited.csv', line 4: column 'macs' must be an integer, but got 'abc'"):
+        read_dataset(edited)
+
+
+def test_valid_row_with_negative_cycles_warns(generated, tmp_path, caplog):
+    lines = generated.read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [line.split(",") for line in lines[1:]]
+    valid_index = next(index for index, row in enumerate(rows) if row[header.index("valid")] == "True")
+    rows[valid_index][header.index("cycles")] = "-5"
+    edited = tmp_path / "edited.csv"
+    edited.write_text("\n".join([lines[0], *(",".join(row) for row in rows)]) + "\n")
+
+    frame = read_dataset(edited)
+
+    assert not frame["valid"].iloc[valid_index]
+    assert f"1 row(s) marked valid have missing, non-numeric or non-positive cycles or energy (first at line {valid_index + 2})" in caplog.text
+
+
 def test_train_then_map(generated, tmp_path):
     model_file = tmp_path / "model.pt"
     image = tmp_path / "map.png"
 
     trained = _invoke(
         "train", "--data", generated, "--out", model_file, "--latent-dim", 2, "--epochs", 3,
-        "--vae-hidden", "16", "--predictor-hidden", "16", "--predictor-steps", 100, "--report", tmp_path / "report.json",
+        "--vae-hidden", "16", "--predictor-hidden", "16", "--predictor-steps", 100, "--report", tmp_path / "reports" / "report.json",
     )
     mapped = _invoke(
         "latent-map", "--model", model_file, "--workload", "alexnet", "--out", image,
@@ -50,7 +77,7 @@ def test_train_then_map(generated, tmp_path):
     # Three epochs are too few to learn reconstruction, so the command warns.
     assert "reconstructs held-out designs poorly" in trained.output
     assert load_model(model_file).latent_dim == 2
-    assert (tmp_path / "report.json").is_file()
+    assert (tmp_path / "reports" / "report.json").is_file()
     assert mapped.exit_code == 0, mapped.output
     assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

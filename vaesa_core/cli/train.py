@@ -111,6 +111,13 @@ def train_command(
             seed=seed,
         )
         design_space = simba_space()
+        for flag, path in (("--out", out_file), ("--report", report_file)):
+            # Created before training, so that a bad path does not cost the trained model.
+            if path is not None:
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise click.UsageError(f"Cannot create the folder of {flag} {path}: {error.strerror}. Choose another path.") from None
         try:
             frame = read_dataset(data_file, design_space=design_space)
         except FileNotFoundError as error:

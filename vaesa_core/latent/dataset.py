@@ -14,6 +14,7 @@ Parquet (``.parquet``), chosen by the file suffix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import pandas as pd
 
 from vaesa_core.space.design_space import PARAMETER_NAMES, DesignSpace, HardwareConfig
 from vaesa_core.workloads.layer import Layer
+
+_logger = logging.getLogger(__name__)
 
 __all__ = [
     "LAYER_COLUMNS",
@@ -106,10 +109,28 @@ def read_dataset(path: str | Path, *, design_space: DesignSpace | None = None) -
         )
     frame = frame.copy()
     for column in (*PARAMETER_NAMES, *LAYER_COLUMNS):
-        frame[column] = frame[column].astype(np.int64)
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = (numbers.isna() | (numbers % 1 != 0)).to_numpy()
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"Data set {str(path)!r}, {_row_name(fmt, first)}: column {column!r} must be an integer, but got "
+                f"{frame[column].iloc[first]!r} ({int(bad.sum())} such row(s)). Fix or remove those rows."
+            )
+        frame[column] = numbers.astype(np.int64)
     frame["valid"] = frame["valid"].astype(str).str.lower().isin(("true", "1"))
-    frame["cycles"] = frame["cycles"].astype(float)
-    frame["energy_pj"] = frame["energy_pj"].astype(float)
+    frame["cycles"] = pd.to_numeric(frame["cycles"], errors="coerce").astype(float)
+    frame["energy_pj"] = pd.to_numeric(frame["energy_pj"], errors="coerce").astype(float)
+
+    usable = np.isfinite(frame["cycles"]) & (frame["cycles"] > 0) & np.isfinite(frame["energy_pj"]) & (frame["energy_pj"] > 0)
+    unusable = (frame["valid"] & ~usable).to_numpy()
+    if unusable.any():
+        first = int(np.flatnonzero(unusable)[0])
+        _logger.warning(
+            "Data set %s: %d row(s) marked valid have missing, non-numeric or non-positive cycles or energy "
+            "(first at %s); training treats them as invalid.", path, int(unusable.sum()), _row_name(fmt, first),
+        )
+        frame.loc[unusable, "valid"] = False
 
     if design_space is not None:
         designs = frame[list(PARAMETER_NAMES)].drop_duplicates().to_numpy()
@@ -120,6 +141,11 @@ def read_dataset(path: str | Path, *, design_space: DesignSpace | None = None) -
                 "regenerate it for this space."
             )
     return frame
+
+
+def _row_name(fmt: str, index: int) -> str:
+    """Name row ``index`` (0-based, after the header) as a reader of the file would find it."""
+    return f"row {index}" if fmt == "parquet" else f"line {index + 2}"
 
 
 def layers_of(frame: pd.DataFrame) -> list[Layer]:
