@@ -107,3 +107,15 @@ def test_interrupt_then_bare_resume(reference_run, tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert _strip(read_trace(out / "trace.jsonl")) == _strip(read_trace(reference_run / "trace.jsonl"))
     assert json.loads((out / "summary.json").read_text())["complete"] is True
+
+
+def test_terminate_writes_summary_like_interrupt(tmp_path):
+    out = tmp_path / "terminated"
+    process = _start_and_signal(out, signal.SIGTERM)
+    if process.returncode == 0:
+        pytest.skip("the run finished before it could be stopped; nothing to check")
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert process.returncode == 130
+    assert summary["complete"] is False
+    assert len((out / "trace.csv").read_text().strip().splitlines()) - 1 == len(read_trace(out / "trace.jsonl"))

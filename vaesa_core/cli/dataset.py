@@ -9,6 +9,7 @@ import click
 
 from vaesa_core.cli.errors import user_errors
 from vaesa_core.cli.options import parse_key_values
+from vaesa_core.cli.signals import terminate_as_interrupt
 from vaesa_core.latent.generation import generate_dataset
 from vaesa_core.latent.importer import import_published_dataset
 from vaesa_core.space import simba_space
@@ -59,21 +60,22 @@ def generate_command(
     with user_errors():
         layers = _resolve_layers(layers_spec)
         try:
-            result = generate_dataset(
-                out_file,
-                design_space=simba_space(),
-                layers=layers,
-                evaluator=evaluator_name,
-                mapper=mapper,
-                evaluator_options=parse_key_values(evaluator_options, "--evaluator-option"),
-                samples=samples,
-                seed=seed,
-                workers=workers,
-                executor=executor,
-                chunk_designs=chunk_designs,
-                resume=resume,
-                progress=True,
-            )
+            with terminate_as_interrupt():
+                result = generate_dataset(
+                    out_file,
+                    design_space=simba_space(),
+                    layers=layers,
+                    evaluator=evaluator_name,
+                    mapper=mapper,
+                    evaluator_options=parse_key_values(evaluator_options, "--evaluator-option"),
+                    samples=samples,
+                    seed=seed,
+                    workers=workers,
+                    executor=executor,
+                    chunk_designs=chunk_designs,
+                    resume=resume,
+                    progress=True,
+                )
         except KeyboardInterrupt:
             # Finished chunks are already on disk in the parts folder.
             click.echo(

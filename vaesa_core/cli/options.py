@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-__all__ = ["parse_key_values"]
+__all__ = ["parse_key_values", "absolute_model_paths"]
 
 
 def parse_key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
@@ -21,3 +23,23 @@ def parse_key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
                 raise click.BadParameter(f"{piece!r} is not KEY=VALUE.", param_hint=option)
             parsed[key.strip()] = value.strip()
     return parsed
+
+
+def absolute_model_paths(pairs: tuple[str, ...]) -> tuple[str, ...]:
+    """Return ``pairs`` with every ``model=PATH`` made absolute.
+
+    A run records its options in settings.json, and ``--resume`` reuses
+    them, so a relative model path would only resolve from the folder the
+    run started in.
+    """
+    converted = []
+    for pair in pairs:
+        pieces = []
+        for piece in filter(None, (part.strip() for part in pair.split(","))):
+            key, sep, value = piece.partition("=")
+            if sep and key.strip() == "model" and value.strip():
+                piece = f"model={Path(value.strip()).expanduser().absolute()}"
+            pieces.append(piece)
+        converted.append(",".join(pieces))
+    return tuple(converted)
+

@@ -10,7 +10,8 @@ import click
 
 from vaesa_core.cli.components import build_evaluator, build_space
 from vaesa_core.cli.errors import user_errors
-from vaesa_core.cli.options import parse_key_values
+from vaesa_core.cli.options import absolute_model_paths, parse_key_values
+from vaesa_core.cli.signals import terminate_as_interrupt
 from vaesa_core.plugins import get_registry
 from vaesa_core.runner import RunInterrupted, run_search
 from vaesa_core.space import simba_space
@@ -132,9 +133,12 @@ def run_command(
     design with its metrics.
     """
     context = click.get_current_context()
+    # Options read back from a run's settings.json below are used as recorded.
+    space_options = absolute_model_paths(space_options)
+    evaluator_options = absolute_model_paths(evaluator_options)
     recorded = _recorded_settings(out_dir) if resume and out_dir is not None else {}
     if recorded:
-        values = dict(context.params)
+        values = {**context.params, "space_options": space_options, "evaluator_options": evaluator_options}
         for parameter, key in _RESUMED_PARAMETERS.items():
             if key in recorded and context.get_parameter_source(parameter) == click.core.ParameterSource.DEFAULT:
                 values[parameter] = recorded[key]
@@ -164,28 +168,29 @@ def run_command(
                 raise click.UsageError("--resume needs --out DIR, the run directory to continue.")
             out_dir = _default_out_dir(space_name, optimizer_name, workload, seed)
         try:
-            result = run_search(
-                space=space,
-                optimizer=optimizer_name,
-                evaluator=evaluator,
-                workload=network,
-                objective=objective,
-                budget=budget,
-                seed=seed,
-                batch_size=batch_size,
-                out_dir=out_dir,
-                resume=resume,
-                aggregation=aggregation,
-                optimizer_options=parse_key_values(optimizer_options, "--option"),
-                progress=not quiet,
-                registry=registry,
-                extra_settings={
-                    "mapper": mapper,
-                    "space_options": list(space_options),
-                    "evaluator_options": list(evaluator_options),
-                    "command": "vaesa run",
-                },
-            )
+            with terminate_as_interrupt():
+                result = run_search(
+                    space=space,
+                    optimizer=optimizer_name,
+                    evaluator=evaluator,
+                    workload=network,
+                    objective=objective,
+                    budget=budget,
+                    seed=seed,
+                    batch_size=batch_size,
+                    out_dir=out_dir,
+                    resume=resume,
+                    aggregation=aggregation,
+                    optimizer_options=parse_key_values(optimizer_options, "--option"),
+                    progress=not quiet,
+                    registry=registry,
+                    extra_settings={
+                        "mapper": mapper,
+                        "space_options": list(space_options),
+                        "evaluator_options": list(evaluator_options),
+                        "command": "vaesa run",
+                    },
+                )
         except RunInterrupted as interrupted:
             click.echo(
                 f"Interrupted after {interrupted.result.evaluations} evaluations; the trace, trace.csv and "
