@@ -211,6 +211,28 @@ def test_resume_rejects_changed_space_settings(registry, tmp_path):
     run_search(space=_ScaledSpace(simba_space(), 1.5), resume=True, **{**first, "budget": 6})
 
 
+class _LatentLikeSpace(OriginalSpace):
+    """The original space describing a box the way the latent space does."""
+
+    def __init__(self, design_space, upper):
+        super().__init__(design_space)
+        self.upper = upper
+
+    def describe(self):
+        return {**super().describe(), "lower": [0.0], "upper": [self.upper]}
+
+
+def test_resume_refusal_names_changed_model(registry, tmp_path):
+    first = dict(
+        optimizer="seeded_random", evaluator=MacsEvaluator(), workload=BUILTIN_WORKLOADS["alexnet"],
+        budget=4, seed=3, out_dir=tmp_path / "run", registry=registry,
+    )
+    run_search(space=_LatentLikeSpace(simba_space(), 1.5), **first)
+
+    with pytest.raises(RunDirectoryError, match="its model file has changed since the run started"):
+        run_search(space=_LatentLikeSpace(simba_space(), 2.5), resume=True, **first)
+
+
 class _Interrupting(MacsEvaluator):
     """Raise KeyboardInterrupt on the given call, like a user pressing Ctrl-C."""
 

@@ -202,7 +202,7 @@ def run_command(
             evaluator.close()
 
     click.echo(f"Run directory: {out_dir}")
-    click.echo(f"Evaluations: {result.evaluations} (asked {len(result.records)} points)")
+    click.echo(f"Evaluations: {result.evaluations} of a budget of {budget} (asked {len(result.records)} points)")
     if result.best_config is None:
         click.echo("No valid design was found.")
         raise SystemExit(1)

@@ -451,8 +451,11 @@ def _prepare_run_dir(out_dir: Path, settings: dict[str, Any], *, resume: bool) -
             now = json.loads(json.dumps(settings.get(key), default=str))
             differences.extend(_differences(key, recorded.get(key), now))
         if differences:
+            hint = ""
+            if any(difference.startswith(("space_settings.lower", "space_settings.upper")) for difference in differences):
+                hint = " The latent space's box differs, so its model file has changed since the run started."
             raise RunDirectoryError(
-                f"Cannot resume {out_dir}: the settings differ ({'; '.join(differences)}). "
+                f"Cannot resume {out_dir}: the settings differ ({'; '.join(differences)}).{hint} "
                 "Resume with the original settings or choose another --out."
             )
         previous = read_trace(trace_path)
