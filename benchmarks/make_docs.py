@@ -34,8 +34,8 @@ OTHER_SUITES = {
     "evaluator_fidelity": (
         "Fidelity of the analytical evaluator against the published Timeloop + CoSA data. Every ratio is this "
         "project's value / the data set's value, so below 1 means our evaluator found a lower (better) cycle "
-        "count, energy or EDP than the published row. `*_within_*` and `edp_ratio_le_1_02` are shares of rows; "
-        "`median_spearman` is the rank correlation across designs per layer, median over layers; "
+        "count, energy or EDP than the published row. `*_within_*` and `edp_ratio_le_1_02` are shares of rows. "
+        "`median_spearman` is the rank correlation across designs per layer, median over layers. "
         "`median_spearman_without_poor_cosa_rows` leaves out the rows where the data's EDP is at least 1.5 times ours "
         "(CoSA's poor solutions, which `poor_cosa_rows` counts as a share of rows)"
     ),

@@ -127,10 +127,10 @@ def test_workloads_show_prints_both_strides_and_name(tmp_path):
     path = tmp_path / "net.yaml"
     path.write_text("layers:\n  - {name: c1, R: 3, S: 3, P: 7, Q: 7, C: 8, K: 8, stride_w: 2, stride_h: 1, dilation: 2}\n")
 
-    shown = _invoke("workloads", "show", str(path))
+    result = _invoke("workloads", "show", str(path))
 
-    assert shown.exit_code == 0, shown.output
-    row = shown.output.splitlines()[2].split()
+    assert result.exit_code == 0, result.output
+    row = result.output.splitlines()[2].split()
     assert row[8:11] == ["2x1", "2", "1"]
     assert row[-1] == "c1"
 

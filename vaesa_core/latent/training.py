@@ -186,7 +186,10 @@ class TrainingReport:
         best_epoch: Epoch whose weights were kept (lowest validation loss).
         wall_time_s: Time of both training phases in seconds.
         train_loss: Final training loss terms (total, rec, rec_mean, kl, pred, within).
-        validation_loss: Validation loss terms of the kept weights.
+        validation_loss: Validation loss terms of the final model, after the
+            predictor phase. Its predictor terms (``pred``, ``within``)
+            differ from the joint phase's history at ``best_epoch`` because
+            that phase re-initialises and refits the predictor.
         exact_reconstruction: Share of held-out designs decoded (mean path,
             snapped) back to exactly the same design.
         median_error_log2: Median absolute reconstruction error per
