@@ -25,21 +25,20 @@ def parse_key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     return parsed
 
 
-def absolute_model_paths(pairs: tuple[str, ...]) -> tuple[str, ...]:
-    """Return ``pairs`` with every ``model=PATH`` made absolute.
+def absolute_model_paths(pairs: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """Return ``pairs`` with every ``model=PATH`` made absolute, one output pair per input pair.
 
     A run records its options in settings.json, and ``--resume`` reuses
     them, so a relative model path would only resolve from the folder the
     run started in.
+
+    Raises:
+        click.BadParameter: A value has no ``=`` or an empty key.
     """
     converted = []
     for pair in pairs:
-        pieces = []
-        for piece in filter(None, (part.strip() for part in pair.split(","))):
-            key, sep, value = piece.partition("=")
-            if sep and key.strip() == "model" and value.strip():
-                piece = f"model={Path(value.strip()).expanduser().absolute()}"
-            pieces.append(piece)
-        converted.append(",".join(pieces))
+        parsed = parse_key_values((pair,), option)
+        if parsed.get("model"):
+            parsed["model"] = str(Path(parsed["model"]).expanduser().absolute())
+        converted.append(",".join(f"{key}={value}" for key, value in parsed.items()))
     return tuple(converted)
-

@@ -134,8 +134,8 @@ def run_command(
     """
     context = click.get_current_context()
     # Options read back from a run's settings.json below are used as recorded.
-    space_options = absolute_model_paths(space_options)
-    evaluator_options = absolute_model_paths(evaluator_options)
+    space_options = absolute_model_paths(space_options, "--space-option")
+    evaluator_options = absolute_model_paths(evaluator_options, "--evaluator-option")
     recorded = _recorded_settings(out_dir) if resume and out_dir is not None else {}
     if recorded:
         values = {**context.params, "space_options": space_options, "evaluator_options": evaluator_options}
